@@ -1,0 +1,166 @@
+/**
+ * The UI side of the engine: one worker, created once, and a promise per request.
+ *
+ * Replies are routed by correlation id through a pending map (STYLE habit 8); errors arrive
+ * as `{ name, code, message }` and are rebuilt as `EngineError`, so callers can branch on
+ * `err.code` and the stack points at the call site in the UI rather than nowhere. If the
+ * worker dies (script failed to load, crash), every pending request is rejected with code
+ * 'worker-crashed' instead of hanging forever.
+ */
+import {
+  isErrorCode,
+  type CommandType,
+  type EngineApi,
+  type EngineEvent,
+  type ErrorCode,
+  type ParamsOf,
+  type RequestOptions,
+  type ResultOf,
+  type SerializedError,
+} from './protocol';
+
+/** An error raised by the engine (or by the client about the engine), rebuilt from the wire. */
+export class EngineError extends Error {
+  readonly code: ErrorCode;
+  constructor(error: SerializedError) {
+    super(error.message);
+    this.name = error.name;
+    this.code = error.code;
+  }
+
+  toJSON(): SerializedError {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/** Normalises anything caught around an engine call into the wire error shape. */
+export function toSerializedError(e: unknown): SerializedError {
+  if (e instanceof EngineError) return e.toJSON();
+  if (e instanceof Error) return { name: e.name, code: 'internal', message: e.message };
+  return { name: 'InternalError', code: 'internal', message: String(e) };
+}
+
+interface Pending {
+  readonly type: CommandType;
+  resolve(result: unknown): void;
+  reject(error: EngineError): void;
+  onProgress?: (progress: unknown) => void;
+}
+
+/** The minimum of `Worker` the client uses; lets a test hand in a fake. */
+export interface WorkerLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (ev: MessageEvent<unknown>) => void): void;
+  addEventListener(type: 'error', listener: (ev: ErrorEvent) => void): void;
+  addEventListener(type: 'messageerror', listener: (ev: MessageEvent<unknown>) => void): void;
+  terminate(): void;
+}
+
+function createEngineWorker(): WorkerLike {
+  // This exact form (a literal URL next to import.meta.url) is what Vite recognises to
+  // bundle the worker as its own module chunk.
+  return new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'ddgan-engine' });
+}
+
+export class EngineClient implements EngineApi {
+  private readonly worker: WorkerLike;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private disposedWith: SerializedError | null = null;
+
+  constructor(worker: WorkerLike = createEngineWorker()) {
+    this.worker = worker;
+    worker.addEventListener('message', (ev) => this.onMessage(ev.data));
+    worker.addEventListener('error', (ev) => {
+      // A script error in the worker (including a failed module load) arrives here; without
+      // this, every pending promise would wait forever.
+      ev.preventDefault();
+      const where = ev.filename ? ` (${ev.filename}:${ev.lineno})` : '';
+      this.failAll({ name: 'WorkerCrashedError', code: 'worker-crashed', message: `the engine worker failed: ${ev.message || 'unknown error'}${where}; reload the page` });
+    });
+    worker.addEventListener('messageerror', () => {
+      this.failAll({ name: 'WorkerCrashedError', code: 'worker-crashed', message: 'a message from the engine worker could not be deserialised' });
+    });
+  }
+
+  init(params: ParamsOf<'init'>, opts?: RequestOptions<'init'>): Promise<ResultOf<'init'>> {
+    return this.request('init', params, opts);
+  }
+
+  probeGenerator(params: ParamsOf<'probeGenerator'>, opts?: RequestOptions<'probeGenerator'>): Promise<ResultOf<'probeGenerator'>> {
+    return this.request('probeGenerator', params, opts);
+  }
+
+  /** Sends one command and resolves with its result (or rejects with an EngineError). */
+  request<K extends CommandType>(type: K, params: ParamsOf<K>, opts: RequestOptions<K> = {}): Promise<ResultOf<K>> {
+    if (this.disposedWith) return Promise.reject(new EngineError(this.disposedWith));
+    const id = this.nextId++;
+    return new Promise<ResultOf<K>>((resolve, reject) => {
+      this.pending.set(id, {
+        type,
+        // The worker answers id with the result of the same command type (the event
+        // carries `type`, checked in onMessage), so the widening here is sound.
+        resolve: resolve as (r: unknown) => void,
+        reject,
+        onProgress: opts.onProgress as ((p: unknown) => void) | undefined,
+      });
+      this.worker.postMessage({ id, type, params });
+    });
+  }
+
+  /** Number of requests still waiting for an answer. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Stops the worker (freeing its backend and GPU memory) and rejects pending requests. */
+  dispose(): void {
+    if (this.disposedWith) return;
+    this.failAll({ name: 'EngineDisposedError', code: 'disposed', message: 'the engine client was disposed' });
+    this.worker.terminate();
+  }
+
+  private onMessage(data: unknown): void {
+    const ev = data as EngineEvent;
+    if (typeof ev !== 'object' || ev === null || typeof ev.id !== 'number') return;
+    const p = this.pending.get(ev.id);
+    if (!p) return; // a reply to a request that was already failed (e.g. after dispose)
+    switch (ev.kind) {
+      case 'progress':
+        p.onProgress?.(ev.progress);
+        return;
+      case 'result':
+        this.pending.delete(ev.id);
+        if (ev.type !== p.type) {
+          p.reject(new EngineError({ name: 'InternalError', code: 'internal', message: `engine answered ${p.type} request ${ev.id} with a ${ev.type} result` }));
+        } else {
+          p.resolve(ev.result);
+        }
+        return;
+      case 'error': {
+        this.pending.delete(ev.id);
+        const e = ev.error;
+        p.reject(
+          new EngineError({
+            name: typeof e?.name === 'string' ? e.name : 'InternalError',
+            code: isErrorCode(e?.code) ? e.code : 'internal',
+            message: typeof e?.message === 'string' ? e.message : 'the engine reported an error without a message',
+          }),
+        );
+        return;
+      }
+      default: {
+        // Exhaustiveness: a new event kind added to the protocol must be handled above.
+        const unhandled: never = ev;
+        void unhandled;
+      }
+    }
+  }
+
+  private failAll(error: SerializedError): void {
+    if (error.code === 'disposed' || error.code === 'worker-crashed') this.disposedWith = error;
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of waiting) p.reject(new EngineError(error));
+  }
+}

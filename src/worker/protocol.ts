@@ -1,0 +1,222 @@
+/**
+ * The message protocol between the UI thread and the engine worker, in one file.
+ *
+ *   UI ──Command──▶ worker        { id, type, params }
+ *   UI ◀──Event─── worker         { id, kind: 'result' | 'error' | 'progress', … }
+ *
+ * Every command type is declared once, in `CommandSpecs` (its params, its result and its
+ * progress payload). The wire unions below are derived from that table, so a `switch` on
+ * `type` or `kind` narrows, and adding a command without handling it is a compile error in
+ * the worker (its handler table is a mapped type over the same keys).
+ *
+ * Everything here is plain data (structured-clone safe, JSON safe): no classes, no tensors,
+ * no functions. Errors cross the boundary as `{ name, code, message }` and are rebuilt on
+ * the client as `EngineError` (see client.ts), because a thrown `Error` loses its type and
+ * any extra fields when it is cloned by `postMessage`.
+ *
+ * This file must stay free of runtime imports from tfjs: the UI imports it, and the main
+ * thread never loads tensor code (DESIGN §1). Type-only imports are erased by the compiler.
+ */
+import type { BackendName } from '../core/backend';
+import type { GeneratorConfig } from '../core/models/generator';
+
+export type { BackendName };
+
+/** The backends the worker knows, in the order of the software fallback chain. */
+export const BACKEND_NAMES = ['webgpu', 'wasm', 'webgl', 'cpu'] as const satisfies readonly BackendName[];
+
+/** What the UI may ask for: a specific backend (honoured as asked), or 'auto'. */
+export type BackendRequest = BackendName | 'auto';
+
+export function isBackendRequest(s: string): s is BackendRequest {
+  return s === 'auto' || (BACKEND_NAMES as readonly string[]).includes(s);
+}
+
+/** Correlation id of one request; the reply events carry the same id. */
+export type RequestId = number | string;
+
+// ─── data shapes ────────────────────────────────────────────────────────────────────────
+
+/**
+ * What `navigator.gpu.requestAdapter()` told us. `available: false` means no WebGPU at all
+ * (no `navigator.gpu`, or `requestAdapter()` returned null or threw); `detail` says which.
+ */
+export type AdapterFacts =
+  | {
+      readonly available: true;
+      readonly vendor: string;
+      readonly architecture: string;
+      readonly device: string;
+      readonly description: string;
+      /** True for a software (CPU-emulated) adapter such as SwiftShader. */
+      readonly isFallbackAdapter: boolean;
+    }
+  | { readonly available: false; readonly detail: string };
+
+/** A backend that was tried and could not be initialised, with the reason. */
+export interface BackendFailure {
+  readonly backend: BackendName;
+  readonly message: string;
+}
+
+export interface InitParams {
+  readonly backend: BackendRequest;
+}
+
+export interface InitResult {
+  readonly requested: BackendRequest;
+  /** The backend tfjs is now running on. */
+  readonly backend: BackendName;
+  readonly adapter: AdapterFacts;
+  /** Why this backend: the choice rule that applied, plus any fallback that happened. */
+  readonly reason: string;
+  /** Backends tried before `backend` that failed to initialise (auto mode only). */
+  readonly failures: readonly BackendFailure[];
+  /** wasm only: whether the SIMD build runs and how many threads XNNPACK uses. */
+  readonly wasm: { readonly simd: boolean; readonly threads: number } | null;
+  readonly numTensors: number;
+  readonly ms: number;
+}
+
+/** Generator architecture fields a request may override; the worker fills in the rest. */
+export type GeneratorOverrides = Partial<Omit<GeneratorConfig, 'kind'>>;
+
+export interface ProbeGeneratorParams {
+  readonly config: GeneratorOverrides;
+  /** Images in the forward pass (1..64). */
+  readonly batch: number;
+  /** Seeds the weights, the input x_k and z; one seed reproduces one result per backend. */
+  readonly seed: number;
+}
+
+export interface ProbeGeneratorResult {
+  readonly backend: BackendName;
+  /** The full config that was built (defaults merged with the overrides). */
+  readonly config: GeneratorConfig;
+  readonly outputShape: readonly number[];
+  readonly min: number;
+  readonly max: number;
+  readonly mean: number;
+  /** Count of NaN/±Inf values in the output; anything but 0 means a broken kernel. */
+  readonly nonFinite: number;
+  readonly paramCount: number;
+  readonly flopsPerImage: number;
+  /** Network.create: parameter initialisation plus one dummy forward (batch 2). */
+  readonly buildMs: number;
+  /** The probed forward pass including `await data()`; on WebGPU the first call also
+   *  pays for shader compilation, so this is a cold number, not a benchmark. */
+  readonly forwardMs: number;
+  readonly numTensorsBefore: number;
+  readonly numTensorsAfter: number;
+}
+
+export type ProbeStage = 'build' | 'forward' | 'readback';
+
+/** Progress payloads are plain objects keyed on `status` (STYLE habit 9). */
+export type ProbeProgress = { readonly status: 'stage'; readonly stage: ProbeStage; readonly index: number; readonly total: number };
+
+// ─── the command table ──────────────────────────────────────────────────────────────────
+
+/** One entry per command: `params` in, `result` out, `progress` while it runs. */
+export interface CommandSpecs {
+  init: { params: InitParams; result: InitResult; progress: never };
+  probeGenerator: { params: ProbeGeneratorParams; result: ProbeGeneratorResult; progress: ProbeProgress };
+}
+
+export type CommandType = keyof CommandSpecs;
+export type ParamsOf<K extends CommandType> = CommandSpecs[K]['params'];
+export type ResultOf<K extends CommandType> = CommandSpecs[K]['result'];
+export type ProgressOf<K extends CommandType> = CommandSpecs[K]['progress'];
+
+export const COMMAND_TYPES = ['init', 'probeGenerator'] as const satisfies readonly CommandType[];
+
+/** UI → worker. A union over `type`, so `switch (cmd.type)` narrows `params`. */
+export type Command = { [K in CommandType]: { readonly id: RequestId; readonly type: K; readonly params: ParamsOf<K> } }[CommandType];
+
+// ─── errors ─────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Literal error codes (STYLE habit 10). The UI can branch on them; the message says what
+ * to do about it.
+ */
+export const ERROR_CODES = [
+  /** The message is not a well-formed command (unknown type, bad params). */
+  'bad-request',
+  /** The generator config does not describe a buildable network. */
+  'invalid-config',
+  /** The requested backend could not be initialised here. */
+  'backend-unavailable',
+  /** A model command arrived before a successful `init`. */
+  'not-initialised',
+  /** The worker script failed to load or crashed (reported by the client). */
+  'worker-crashed',
+  /** The client was disposed while the request was in flight. */
+  'disposed',
+  /** Anything else: a bug or an unexpected runtime failure. */
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(s: unknown): s is ErrorCode {
+  return typeof s === 'string' && (ERROR_CODES as readonly string[]).includes(s);
+}
+
+/** The form in which an error crosses the worker boundary. */
+export interface SerializedError {
+  readonly name: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+// ─── events ─────────────────────────────────────────────────────────────────────────────
+
+export type EngineResultEvent = { [K in CommandType]: { readonly id: RequestId; readonly kind: 'result'; readonly type: K; readonly result: ResultOf<K> } }[CommandType];
+
+export type EngineProgressEvent = {
+  [K in CommandType]: { readonly id: RequestId; readonly kind: 'progress'; readonly type: K; readonly progress: ProgressOf<K> };
+}[CommandType];
+
+export interface EngineErrorEvent {
+  readonly id: RequestId;
+  readonly kind: 'error';
+  /** Absent when the command was too malformed to have a type. */
+  readonly type?: CommandType;
+  readonly error: SerializedError;
+}
+
+/** worker → UI. `switch (ev.kind)` narrows to one of the three. */
+export type EngineEvent = EngineResultEvent | EngineProgressEvent | EngineErrorEvent;
+
+// ─── the API both sides implement ───────────────────────────────────────────────────────
+
+export interface RequestOptions<K extends CommandType> {
+  onProgress?: (progress: ProgressOf<K>) => void;
+}
+
+/**
+ * The engine as the UI sees it: one async method per command. `EngineClient` implements it
+ * over postMessage; tests can implement it in-process with a fake (STYLE habit 7).
+ */
+export type EngineApi = {
+  [K in CommandType]: (params: ParamsOf<K>, opts?: RequestOptions<K>) => Promise<ResultOf<K>>;
+};
+
+// ─── runtime guards for the worker's inbox ──────────────────────────────────────────────
+
+/**
+ * Checks the envelope of an incoming message (id + known type + params object). Param
+ * fields are validated by each handler, which knows what it needs.
+ */
+export function parseCommand(data: unknown): { ok: true; command: Command } | { ok: false; id: RequestId; message: string } {
+  if (typeof data !== 'object' || data === null) return { ok: false, id: -1, message: 'message is not an object' };
+  const rec = data as Record<string, unknown>;
+  const id = rec.id;
+  if (typeof id !== 'number' && typeof id !== 'string') return { ok: false, id: -1, message: 'message has no numeric or string id' };
+  const type = rec.type;
+  if (typeof type !== 'string' || !(COMMAND_TYPES as readonly string[]).includes(type)) {
+    return { ok: false, id, message: `unknown command type ${JSON.stringify(type)}; expected one of ${COMMAND_TYPES.join(', ')}` };
+  }
+  if (typeof rec.params !== 'object' || rec.params === null) return { ok: false, id, message: `command ${type} has no params object` };
+  // The envelope is checked; the params' fields are the handler's business.
+  return { ok: true, command: data as Command };
+}
