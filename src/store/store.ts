@@ -88,15 +88,23 @@ export function createAppStore(engine: EngineApi): AppStore {
           const { engine: eng, probe } = get();
           if (eng.status !== 'ready' || probe.status === 'running') return;
           const { baseChannels, batch, seed } = probe.settings;
+          // A re-init while the probe runs resets the probe slice; this probe's late answer
+          // must then not reappear under the new backend.
+          const generation = initGeneration;
+          const current = (): boolean => generation === initGeneration;
           setProbe({ status: 'running', progress: null, result: null, error: null });
           try {
             const result = await engine.probeGenerator(
               { config: { baseChannels }, batch, seed },
-              { onProgress: (progress) => setProbe({ progress }) },
+              {
+                onProgress: (progress) => {
+                  if (current()) setProbe({ progress });
+                },
+              },
             );
-            setProbe({ status: 'done', result, progress: null });
+            if (current()) setProbe({ status: 'done', result, progress: null });
           } catch (e) {
-            setProbe({ status: 'error', error: toSerializedError(e), progress: null });
+            if (current()) setProbe({ status: 'error', error: toSerializedError(e), progress: null });
           }
         },
       },

@@ -45,8 +45,10 @@ const BACKEND_OPTIONS: readonly BackendRequest[] = ['auto', ...BACKEND_NAMES];
 function EnginePanel() {
   const engine = useApp((s) => s.engine);
   const initEngine = useApp((s) => s.actions.initEngine);
+  const probing = useApp((s) => s.probe.status === 'running');
   const info = engine.info;
-  const busy = engine.status === 'initialising';
+  // Switching backends mid-probe would queue behind the probe anyway; disabling says so.
+  const busy = engine.status === 'initialising' || probing;
 
   return (
     <section className="card" aria-labelledby="engine-heading">
@@ -184,7 +186,8 @@ function ProbePanel() {
             {fmtCount(r.flopsPerImage)}FLOP
           </Fact>
           <Fact label="Build / forward" testId="probe-ms" value={String(r.forwardMs)} data={{ 'data-build-ms': String(r.buildMs), 'data-forward-ms': String(r.forwardMs) }}>
-            {fmtMs(r.buildMs)} / {fmtMs(r.forwardMs)} <span className="muted">(cold: includes kernel compilation)</span>
+            {fmtMs(r.buildMs)} / {fmtMs(r.forwardMs)}
+            {(r.backend === 'webgpu' || r.backend === 'webgl') && <span className="muted"> (cold: includes shader compilation)</span>}
           </Fact>
           <Fact label="Tensors before / after" testId="probe-tensors" value={`${r.numTensorsBefore},${r.numTensorsAfter}`} data={{ 'data-before': String(r.numTensorsBefore), 'data-after': String(r.numTensorsAfter) }}>
             {r.numTensorsBefore} / {r.numTensorsAfter}{' '}

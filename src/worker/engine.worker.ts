@@ -57,10 +57,10 @@ setWasmPaths({
 
 // Multithreaded wasm only where the build leaves the emscripten factory intact. tfjs starts
 // its pthread workers from `factory.toString()`, so the function must be self-contained
-// text; the minifier of a production build rewrites `typeof _scriptDir < "u" && _scriptDir`
-// (a guard on a variable of the enclosing scope) to a bare reference, and every pthread then
-// dies with "ReferenceError: e is not defined", taking the engine with it (seen with
-// Vite 8). The dev server does not minify, so threads work there. To get threads in
+// text; the minifier of a production build renames `_scriptDir` (a variable of the
+// enclosing scope) to `e` and rewrites the guard `typeof _scriptDir !== "undefined"` to
+// `e !== void 0`, a bare reference, so every pthread dies with "ReferenceError: e is not
+// defined" and takes the engine with it (seen with Vite 8.3). The dev server does not minify, so threads work there. To get threads in
 // production, stop the minifier from compressing that module (a vite.config change), then
 // drop this condition.
 if (!import.meta.env.DEV) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

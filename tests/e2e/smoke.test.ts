@@ -140,6 +140,16 @@ describe('app shell in Chromium', () => {
     expectHealthyProbe(probe, initTensors);
 
     const shot = await h.screenshot(page, 'smoke-auto-wasm');
+
+    // A config the core rejects comes back as a typed error, not a crash: 12 channels do not
+    // split into the default 8 groups. Validation runs before any tensor is made (cheap).
+    await page.getByTestId('probe-base-channels').fill('12');
+    await page.getByRole('button', { name: 'Run generator self-test' }).click();
+    expect(await waitForState(page, 'probe-status', ['done', 'error'], PROBE_TIMEOUT)).toBe('error');
+    expect(await attr(t, 'probe-error', 'data-code')).toBe('invalid-config');
+    expect(await attr(t, 'probe-error', 'data-name')).toBe('InvalidConfigError');
+    expect(await page.getByTestId('probe-error').innerText()).toContain('groups');
+    await h.screenshot(page, 'smoke-invalid-config');
     console.log(
       `auto→wasm: page→ready ${initMs} ms; probe forward ${probe.forwardMs.toFixed(0)} ms, click→done ${probe.wallMs} ms; ` +
         `range [${probe.min.toFixed(3)}, ${probe.max.toFixed(3)}]; screenshot ${shot}`,

@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { ParamSet, type Ctx } from './layers';
 import { generatorApply, validateGeneratorConfig, type GeneratorConfig } from './generator';
 import { discriminatorApply, type DiscriminatorConfig } from './discriminator';
+import { classifierApply, classifierFeatures, type ClassifierConfig } from './classifier';
 
-export type NetworkConfig = GeneratorConfig | DiscriminatorConfig;
+export type NetworkConfig = GeneratorConfig | DiscriminatorConfig | ClassifierConfig;
 
 interface KindSpec<C extends NetworkConfig> {
   validate?(cfg: C): void;
@@ -33,6 +34,10 @@ const KINDS: { [K in NetworkConfig['kind']]: KindSpec<Extract<NetworkConfig, { k
     dummyInputs: (cfg, b) => [image(cfg, b), image(cfg, b), stepIndices(cfg, b)],
     apply: (ctx, cfg, [xPrev, xK, k]) =>
       discriminatorApply(ctx, cfg, xPrev as tf.Tensor4D, xK as tf.Tensor4D, k as tf.Tensor1D),
+  },
+  classifier: {
+    dummyInputs: (cfg, b) => [image(cfg, b)],
+    apply: (ctx, cfg, [x]) => classifierApply(ctx, cfg, x as tf.Tensor4D),
   },
 };
 
@@ -63,6 +68,12 @@ export class Network<C extends NetworkConfig = NetworkConfig> {
   /** Runs the network; call inside `tf.tidy` or dispose the result. */
   apply(...inputs: tf.Tensor[]): tf.Tensor {
     return specOf(this.config).apply({ params: this.params }, this.config, inputs);
+  }
+
+  /** A classifier's penultimate features (the metric space of the evaluation). */
+  features(x: tf.Tensor4D): tf.Tensor2D {
+    if (this.config.kind !== 'classifier') throw new Error(`a ${this.config.kind} has no feature layer`);
+    return classifierFeatures({ params: this.params }, this.config, x);
   }
 
   paramCount(): number {

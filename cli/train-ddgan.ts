@@ -1,0 +1,207 @@
+/**
+ * npm run train -- --model ddgan --data mnist --T 4 [--iters N] [--batch B] [--resume DIR] --out DIR
+ *
+ * Trains on the wasm backend with the project's gradient kernels. Writes the shippable
+ * checkpoint (EMA generator) to --out and the resume state to --state (default
+ * <out>/../<name>.state). Stops cleanly on Ctrl-C / SIGTERM or after --minutes, saving
+ * first, so a run can continue across several sessions with --resume.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { useNodeBackend } from '../src/node/backend';
+import { loadDataset } from '../src/node/data';
+import { loadCheckpointDir, saveCheckpointDir } from '../src/node/checkpointDir';
+import { writeGridPng } from '../src/node/png';
+import { codeVersion } from '../src/node/version';
+import { formatDuration, num, parseCli } from '../src/node/args';
+import { defaultGeneratorConfig } from '../src/core/models/generator';
+import { defaultDiscriminatorConfig } from '../src/core/models/discriminator';
+import { DdganTrainer, defaultTrainConfig, TrainingDiverged, type TrainStepStats } from '../src/core/training/ddganTrainer';
+import { restoreTrainer, resumeCheckpoint, shippableCheckpoint } from '../src/core/training/ddganState';
+import { sampleDdgan } from '../src/core/diffusion/ddganSampler';
+import { Rng } from '../src/core/rng';
+import { trainDataName } from '../src/core/data/catalog';
+
+const USAGE = `usage: npm run train -- --model ddgan --data mnist|emoji --T 1|2|4|8 --out DIR
+  [--iters N] [--batch B] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M]
+  [--lr-g X] [--lr-d X] [--r1 GAMMA] [--r1-every N] [--ema X] [--seed S] [--g-base C] [--d-base C] [--name NAME]`;
+
+const args = parseCli(USAGE, {
+  model: { type: 'string', default: 'ddgan' },
+  data: { type: 'string', default: 'mnist' },
+  T: { type: 'string', default: '4' },
+  iters: { type: 'string' },
+  batch: { type: 'string' },
+  out: { type: 'string' },
+  state: { type: 'string' },
+  resume: { type: 'string' },
+  'save-every': { type: 'string' },
+  minutes: { type: 'string' },
+  'lr-g': { type: 'string' },
+  'lr-d': { type: 'string' },
+  r1: { type: 'string' },
+  'r1-every': { type: 'string' },
+  ema: { type: 'string' },
+  seed: { type: 'string' },
+  'g-base': { type: 'string' },
+  'd-base': { type: 'string' },
+  name: { type: 'string' },
+});
+
+if (args.model !== 'ddgan') {
+  // reached only when run directly; cli/train.ts dispatches by --model
+  console.error(`--model ${args.model} is not available here (this command trains: ddgan)\n\n${USAGE}`);
+  process.exit(2);
+}
+if (!args.out) {
+  console.error(`--out is required\n\n${USAGE}`);
+  process.exit(2);
+}
+const out = path.resolve(args.out);
+const stateDir = path.resolve(args.state ?? args.resume ?? `${out}.state`);
+const name = args.name ?? path.basename(out);
+const iters = num(args.iters, 'iters', 4000);
+const saveEvery = num(args['save-every'], 'save-every', 100);
+const deadline = args.minutes ? Date.now() + num(args.minutes, 'minutes', 0) * 60_000 : Infinity;
+
+await useNodeBackend('wasm');
+const data = await loadDataset(trainDataName(args.data!));
+const channels = data.channels;
+const T = num(args.T, 'T', 4);
+
+let trainer: DdganTrainer;
+let wallSeconds = 0;
+if (args.resume) {
+  if (!existsSync(path.join(args.resume, 'model.json'))) {
+    console.error(`--resume ${args.resume}: no resume state there (model.json missing)`);
+    process.exit(1);
+  }
+  const ck = await loadCheckpointDir(args.resume);
+  trainer = restoreTrainer(ck, data);
+  wallSeconds = Number((ck.meta.training as { wallSeconds?: number } | undefined)?.wallSeconds ?? 0);
+  console.log(`resumed ${name} at iteration ${trainer.iteration} (${formatDuration(wallSeconds)} of training so far)`);
+} else {
+  const gConfig = defaultGeneratorConfig({ channels, T, baseChannels: num(args['g-base'], 'g-base', 16), zEmbedDim: 64, tEmbedDim: 64 });
+  const dConfig = defaultDiscriminatorConfig({ channels, T, baseChannels: num(args['d-base'], 'd-base', 16) });
+  trainer = DdganTrainer.create(
+    gConfig,
+    dConfig,
+    data,
+    defaultTrainConfig({
+      batch: num(args.batch, 'batch', 32),
+      lrG: num(args['lr-g'], 'lr-g', 1.6e-4),
+      lrD: num(args['lr-d'], 'lr-d', 1.25e-4),
+      r1Gamma: num(args.r1, 'r1', 0.05),
+      r1Every: num(args['r1-every'], 'r1-every', 4),
+      emaDecay: num(args.ema, 'ema', 0.999),
+      flip: args.data === 'emoji',
+      seed: num(args.seed, 'seed', 0),
+    }),
+  );
+}
+
+const gFlops = trainer.G.flopsPerExample();
+const dFlops = trainer.D.flopsPerExample();
+// Counted work per iteration (forward = 1, backward = 2 forwards): D step = G fwd + D fwd/bwd on
+// 2B pairs (+ R1's double backward, ~2 more D passes on B pairs every r1Every); G step = G
+// fwd/bwd + D fwd/bwd-to-input.
+const { batch, r1Every } = trainer.config;
+const flopsPerIter = batch * (gFlops + 6 * dFlops + (4 * dFlops) / r1Every + 3 * gFlops + 3 * dFlops);
+console.log(
+  `${name}: G ${trainer.G.paramCount().toLocaleString()} params, ${(gFlops / 1e6).toFixed(1)} MFLOP/image; ` +
+    `D ${trainer.D.paramCount().toLocaleString()} params, ${(dFlops / 1e6).toFixed(1)} MFLOP/pair; ` +
+    `~${(flopsPerIter / 1e9).toFixed(1)} GFLOP/iteration at batch ${batch}`,
+);
+
+const previewRng = new Rng(1234);
+const previewSeed = previewRng.nextU32();
+const recent: TrainStepStats[] = [];
+let lastSavedIteration = trainer.iteration;
+
+function meta(extra: Record<string, unknown> = {}) {
+  const last = recent.slice(-50);
+  const avg = (key: keyof TrainStepStats) => last.reduce((a, s) => a + (s[key] as number), 0) / Math.max(1, last.length);
+  const msPerIter = avg('ms');
+  return {
+    name,
+    description: `DD-GAN, T = ${trainer.schedule.T}, trained on ${data.name} by this project's trainer`,
+    createdAt: new Date().toISOString(),
+    codeVersion: codeVersion(),
+    data: { name: data.name, count: data.count, size: data.size, channels: data.channels },
+    training: {
+      iterations: trainer.iteration,
+      batch,
+      wallSeconds: Math.round(wallSeconds),
+      backend: tf.getBackend(),
+      imagesPerSecond: last.length ? (batch * 1000) / msPerIter : null,
+      effectiveGflops: last.length ? flopsPerIter / (msPerIter * 1e6) : null,
+      recentLosses: last.length
+        ? { lossD: avg('lossD'), lossG: avg('lossG'), dReal: avg('dReal'), dFake: avg('dFake') }
+        : null,
+      config: trainer.config,
+    },
+    ...extra,
+  };
+}
+
+async function save(): Promise<void> {
+  const m = meta();
+  await saveCheckpointDir(out, await shippableCheckpoint(trainer, m));
+  await saveCheckpointDir(stateDir, await resumeCheckpoint(trainer, m));
+  const x0 = await sampleDdgan(trainer.Gema, trainer.schedule, { batch: 64, rng: new Rng(previewSeed) });
+  const pixels = (await x0.data()) as Float32Array;
+  x0.dispose();
+  await writeGridPng(path.join(stateDir, 'preview.png'), { data: pixels, count: 64, size: data.size, channels }, 8, 2);
+  lastSavedIteration = trainer.iteration;
+}
+
+let stopRequested = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    console.log(`\n${sig}: finishing this iteration and saving…`);
+  });
+}
+
+const startIteration = trainer.iteration;
+const t0 = Date.now();
+let stopReason = 'done';
+try {
+  while (trainer.iteration < iters) {
+    if (stopRequested) {
+      stopReason = 'interrupted';
+      break;
+    }
+    if (Date.now() > deadline) {
+      stopReason = 'time limit reached';
+      break;
+    }
+    const stats = await trainer.step();
+    wallSeconds += stats.ms / 1000;
+    recent.push(stats);
+    if (recent.length > 200) recent.shift();
+    if (stats.iteration % 10 === 0 || stats.iteration === iters) {
+      const last = recent.slice(-10);
+      const ms = last.reduce((a, s) => a + s.ms, 0) / last.length;
+      const done = trainer.iteration - startIteration;
+      const eta = ((iters - trainer.iteration) * (Date.now() - t0)) / Math.max(1, done) / 1000;
+      console.log(
+        `it ${stats.iteration}/${iters} | D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)} ` +
+          `R1 ${Number.isNaN(stats.r1) ? '  -  ' : stats.r1.toFixed(3)} | D(real) ${stats.dReal.toFixed(2)} D(fake) ${stats.dFake.toFixed(2)} ` +
+          `| ${((batch * 1000) / ms).toFixed(1)} img/s ${(flopsPerIter / (ms * 1e6)).toFixed(1)} GFLOP/s | ETA ${formatDuration(eta)}`,
+      );
+    }
+    if (stats.iteration % saveEvery === 0) await save();
+  }
+} catch (e) {
+  if (e instanceof TrainingDiverged) {
+    console.error(`${e.message}. Nothing was saved for this iteration; the last good state is at ${stateDir} (iteration ${lastSavedIteration}).`);
+    process.exit(1);
+  }
+  throw e;
+}
+if (trainer.iteration !== lastSavedIteration) await save();
+console.log(`${stopReason} at iteration ${trainer.iteration}; model: ${out}; resume state: ${stateDir}`);
+trainer.dispose();
