@@ -40,7 +40,7 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 export function chromiumPath(): string {
   const p = process.env.CHROMIUM_PATH?.trim() || '/usr/bin/chromium';
   if (!existsSync(p)) {
-    throw new Error(`no Chromium at ${p}: run \`node scripts/ensure-chromium.mjs\` (it says what to install) or set CHROMIUM_PATH`);
+    throw new Error(`no Chromium at ${p}: run \`node tests/e2e/ensure-chromium.mjs\` (it says what to install) or set CHROMIUM_PATH`);
   }
   return p;
 }

@@ -1,5 +1,5 @@
 /**
- * The on-disk data set format written by `scripts/build-data.ts`: a JSON manifest plus raw
+ * The on-disk data set format written by `src/scripts/build-data.ts`: a JSON manifest plus raw
  * uint8 files. Pure code (no Node, no DOM) so the worker, the CLIs and the tests share it.
  *
  *   <name>.json         DatasetManifest

@@ -15,10 +15,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import { DATASET_FORMAT, type DatasetManifest } from '../src/core/data/format';
+import { DATASET_FORMAT, type DatasetManifest } from '../core/data/format';
 
 const require = createRequire(import.meta.url);
-const OUT_DIR = fileURLToPath(new URL('../public/data/', import.meta.url));
+const OUT_DIR = fileURLToPath(new URL('../../public/data/', import.meta.url));
 
 const IMAGE_SIZE = 32;
 
