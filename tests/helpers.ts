@@ -1,10 +1,8 @@
 /** Shared test utilities (Node): backend set-up and numeric comparisons. */
-import * as tf from '@tensorflow/tfjs';
 import { useNodeBackend } from '../src/node/backend';
 import type { BackendName } from '../src/core/backend';
 
 export async function backend(name: BackendName = 'wasm'): Promise<void> {
-  tf.env().set('IS_TEST', true);
   await useNodeBackend(name);
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backend } from '../helpers';
+import { backend, relError } from '../helpers';
 import { Network } from '../../src/core/models/network';
 import { defaultGeneratorConfig, type GeneratorConfig } from '../../src/core/models/generator';
 import { defaultDiscriminatorConfig } from '../../src/core/models/discriminator';
@@ -150,5 +150,24 @@ describe('checkpoints', () => {
     expectError(renamed, weightData, /different architecture/);
     expect(tf.memory().numTensors).toBe(before);
     G.dispose();
+  });
+});
+
+describe('group norm', () => {
+  it('its closed-form gradient matches differentiating the moments step by step', async () => {
+    const { groupNormPlain } = await import('../../src/core/models/layers');
+    const rng = new Rng(4);
+    const x = tf.tensor4d(rng.normalArray(2 * 4 * 4 * 8).map((v, i) => v * (1 + (i % 3)) + (i % 5)), [2, 4, 4, 8]);
+    const w = tf.tensor4d(rng.normalArray(2 * 4 * 4 * 8), [2, 4, 4, 8]);
+    const reference = (input: tf.Tensor4D) => {
+      const xg = input.reshape([2, 16, 4, 2]);
+      const { mean, variance } = tf.moments(xg, [1, 3], true);
+      return xg.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).reshape([2, 4, 4, 8]);
+    };
+    const ours = groupNormPlain(x, 4);
+    expect(relError(await ours.data(), await reference(x).data())).toBeLessThan(1e-5);
+    const gOurs = tf.grad((t: tf.Tensor) => groupNormPlain(t as tf.Tensor4D, 4).mul(w).sum())(x);
+    const gRef = tf.grad((t: tf.Tensor) => reference(t as tf.Tensor4D).mul(w).sum())(x);
+    expect(relError(await gOurs.data(), await gRef.data())).toBeLessThan(1e-4);
   });
 });
