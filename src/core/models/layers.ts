@@ -166,7 +166,7 @@ export function groupNormPlain(x: tf.Tensor4D, groups: number, eps = 1e-5): tf.T
         return dyg.sub(meanDy).sub(xh.mul(meanDyXh)).mul(inv).reshape([b, h, w, c]);
       },
     };
-  }) as unknown as tf.CustomGradientFunc<tf.Tensor>);
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return norm(x) as tf.Tensor4D;
 }
 
