@@ -91,6 +91,31 @@ export class EngineClient implements EngineApi {
     return this.request('probeGenerator', params, opts);
   }
 
+  loadModel(params: ParamsOf<'loadModel'>, opts?: RequestOptions<'loadModel'>): Promise<ResultOf<'loadModel'>> {
+    return this.request('loadModel', params, opts);
+  }
+
+  warmup(params: ParamsOf<'warmup'>, opts?: RequestOptions<'warmup'>): Promise<ResultOf<'warmup'>> {
+    return this.request('warmup', params, opts);
+  }
+
+  /** Streams every step through `opts.onProgress`; a newer generate/reroll cancels this one. */
+  generate(params: ParamsOf<'generate'>, opts?: RequestOptions<'generate'>): Promise<ResultOf<'generate'>> {
+    return this.request('generate', params, opts);
+  }
+
+  reroll(params: ParamsOf<'reroll'>, opts?: RequestOptions<'reroll'>): Promise<ResultOf<'reroll'>> {
+    return this.request('reroll', params, opts);
+  }
+
+  cancel(params: ParamsOf<'cancel'> = {}, opts?: RequestOptions<'cancel'>): Promise<ResultOf<'cancel'>> {
+    return this.request('cancel', params, opts);
+  }
+
+  memory(params: ParamsOf<'memory'> = {}, opts?: RequestOptions<'memory'>): Promise<ResultOf<'memory'>> {
+    return this.request('memory', params, opts);
+  }
+
   /** Sends one command and resolves with its result (or rejects with an EngineError). */
   request<K extends CommandType>(type: K, params: ParamsOf<K>, opts: RequestOptions<K> = {}): Promise<ResultOf<K>> {
     if (this.disposedWith) return Promise.reject(new EngineError(this.disposedWith));

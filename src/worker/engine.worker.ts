@@ -1,11 +1,17 @@
 /**
  * The engine worker: a thin adapter from protocol commands to core-library calls.
  *
- * It owns the tfjs backend and (later) the loaded models. Each command is handled in a
- * try/catch and answered with exactly one `result` or `error` event carrying the command's
- * id, after any number of `progress` events. Commands run one at a time, in arrival order:
- * tfjs has a single global backend, and switching it in the middle of a forward pass (an
- * `init` overtaking a `probeGenerator` at an `await`) would move tensors under the pass.
+ * It owns the tfjs backend, the loaded model and the step history (through one
+ * `DdganEngine`, ddganEngine.ts). Each command is handled in a try/catch and answered with
+ * exactly one `result` or `error` event carrying the command's id, after any number of
+ * `progress` events. Commands run one at a time, in arrival order: tfjs has a single global
+ * backend, and switching it in the middle of a forward pass (an `init` overtaking a
+ * `generate` at an `await`) would move tensors under the pass.
+ *
+ * Cancellation happens on *arrival*, outside that queue: a superseding command (protocol.ts,
+ * SUPERSEDING_COMMANDS) aborts the sampling request that is running and any queued behind
+ * it, so a newer Generate never waits for an older one to finish; `cancel` is answered
+ * immediately. Frame buffers in events are transferred, never copied.
  *
  * Read-back rule (DESIGN §4): always `await tensor.data()`, never `dataSync()`, which
  * returned wrong values and lost the device on WebGPU/SwiftShader.
@@ -18,11 +24,17 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { useBackend } from '../core/backend';
+import { fetchCheckpoint } from '../core/models/checkpointFetch';
 import { defaultGeneratorConfig, validateGeneratorConfig, type GeneratorConfig } from '../core/models/generator';
 import { Network } from '../core/models/network';
 import { Rng, randn } from '../core/rng';
 import { chooseBackend } from './chooseBackend';
+import { DdganEngine, checkBatch } from './ddganEngine';
+import { ERROR_NAMES, EngineFailure, isCancellation, messageOf, serialize } from './errors';
+import { JobRegistry, throwIfAborted } from './jobs';
 import {
+  CANCELLABLE_COMMANDS,
+  SUPERSEDING_COMMANDS,
   parseCommand,
   type AdapterFacts,
   type BackendFailure,
@@ -30,17 +42,17 @@ import {
   type Command,
   type CommandType,
   type EngineEvent,
-  type ErrorCode,
   type GeneratorOverrides,
   type InitParams,
   type InitResult,
+  type LoadModelParams,
+  type LoadModelResult,
   type ParamsOf,
   type ProbeGeneratorParams,
   type ProbeGeneratorResult,
   type ProgressOf,
   type RequestId,
   type ResultOf,
-  type SerializedError,
 } from './protocol';
 
 // The tsconfig loads both the DOM and WebWorker libs (the UI and the worker share it), so
@@ -65,47 +77,16 @@ setWasmPaths({
 // drop this condition.
 if (!import.meta.env.DEV) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
-// ─── errors ─────────────────────────────────────────────────────────────────────────────
-
-const ERROR_NAMES: Record<ErrorCode, string> = {
-  'bad-request': 'BadRequestError',
-  'invalid-config': 'InvalidConfigError',
-  'backend-unavailable': 'BackendUnavailableError',
-  'not-initialised': 'NotInitialisedError',
-  'worker-crashed': 'WorkerCrashedError',
-  disposed: 'EngineDisposedError',
-  internal: 'InternalError',
-};
-
-/** An error this worker raises on purpose, with a code the UI can act on. */
-class EngineFailure extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = ERROR_NAMES[code];
-  }
-}
-
-/** Text of anything thrown; the wasm backend rejects with a plain `{ message }` object. */
-function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'object' && e !== null && 'message' in e && typeof e.message === 'string') return e.message;
-  return String(e);
-}
-
-function serialize(e: unknown): SerializedError {
-  if (e instanceof EngineFailure) return { name: e.name, code: e.code, message: e.message };
-  // Keep the original name (TypeError, RangeError, …): it tells a bug from a bad input.
-  const name = e instanceof Error ? e.name : 'InternalError';
-  return { name, code: 'internal', message: messageOf(e) };
-}
-
 // ─── state ──────────────────────────────────────────────────────────────────────────────
 
 /** The backend of the last successful init; model commands need one. */
 let activeBackend: BackendName | null = null;
+
+/** The loaded model and step history; unloaded whenever the backend changes. */
+const engine = new DdganEngine();
+
+/** Sampling requests that can still be cancelled (running or queued). */
+const jobs = new JobRegistry();
 
 function requireBackend(): BackendName {
   if (activeBackend === null) {
@@ -145,6 +126,8 @@ async function adapterFacts(): Promise<AdapterFacts> {
 
 async function init(params: InitParams): Promise<InitResult> {
   const t0 = performance.now();
+  // The model's tensors live on the old backend; the UI reloads it after a switch.
+  engine.unload();
   const adapter = await adapterFacts();
   const choice = chooseBackend(params.backend, adapter);
   const failures: BackendFailure[] = [];
@@ -311,18 +294,91 @@ async function forwardOnce(
   };
 }
 
+// ─── models and sampling ────────────────────────────────────────────────────────────────
+
+/** At most one download progress event per this many ms (plus the first and the last). */
+const DOWNLOAD_PROGRESS_MS = 50;
+
+async function loadModel(params: LoadModelParams, progress: (p: ProgressOf<'loadModel'>) => void, signal: AbortSignal): Promise<LoadModelResult> {
+  const backend = requireBackend();
+  if (typeof params.name !== 'string' || typeof params.url !== 'string') throw new EngineFailure('bad-request', 'loadModel needs a name and a url');
+  let url: URL;
+  try {
+    url = new URL(params.url);
+  } catch {
+    throw new EngineFailure('bad-request', `loadModel url must be absolute, got ${JSON.stringify(params.url)}`);
+  }
+  // Models come from the app's own origin only (nothing is fetched from elsewhere at run time).
+  if (url.origin !== scope.location.origin) throw new EngineFailure('bad-request', `models are loaded from ${scope.location.origin} only, not ${url.origin}`);
+  const batch = checkBatch(params.warmupBatch);
+  engine.unload();
+
+  const t0 = performance.now();
+  let last = -Infinity;
+  let bytes = 0;
+  let ck;
+  try {
+    ck = await fetchCheckpoint(url.href, (loadedBytes, totalBytes) => {
+      bytes = totalBytes;
+      const now = performance.now();
+      if (loadedBytes === 0 || loadedBytes >= totalBytes || now - last >= DOWNLOAD_PROGRESS_MS) {
+        last = now;
+        progress({ status: 'download', loadedBytes, totalBytes });
+      }
+    });
+  } catch (e) {
+    throw new EngineFailure('model-load-failed', `${params.name}: ${messageOf(e)}`);
+  }
+  const downloadMs = performance.now() - t0;
+  if (signal.aborted) {
+    // Superseded while downloading: do not keep a model nobody asked for any more.
+    for (const net of Object.values(ck.networks)) net.dispose();
+    for (const t of Object.values(ck.state)) t.dispose();
+    throwIfAborted(signal);
+  }
+  const model = engine.adopt(params.name, ck);
+  const warmup = await engine.warmup(batch, progress, signal);
+  return { model, backend, bytes, downloadMs, warmup, memory: engine.memory() };
+}
+
 // ─── dispatch ───────────────────────────────────────────────────────────────────────────
 
-type Handler<K extends CommandType> = (params: ParamsOf<K>, progress: (p: ProgressOf<K>) => void) => Promise<ResultOf<K>>;
+type Handler<K extends CommandType> = (params: ParamsOf<K>, progress: (p: ProgressOf<K>) => void, signal: AbortSignal) => Promise<ResultOf<K>>;
 
 /** One handler per command; a command added to the protocol without one fails to compile. */
 const handlers: { [K in CommandType]: Handler<K> } = {
   init: (params) => init(params),
   probeGenerator: (params, progress) => probeGenerator(params, progress),
+  loadModel: (params, progress, signal) => loadModel(params, progress, signal),
+  warmup: async (params, progress, signal) => {
+    requireBackend();
+    return engine.warmup(params.batch, progress, signal);
+  },
+  generate: async (params, progress, signal) => {
+    const backend = requireBackend();
+    return { ...(await engine.generate(params, progress, signal)), backend };
+  },
+  reroll: async (params, progress, signal) => {
+    requireBackend();
+    return engine.reroll(params, progress, signal);
+  },
+  // Answered on arrival (see the listener below); listed for exhaustiveness.
+  cancel: async () => ({ cancelled: jobs.cancelAll('cancelled by request') }),
+  memory: async () => engine.memory(),
 };
 
+/** ArrayBuffers inside a plain event payload (a few levels deep), to transfer rather than copy. */
+function transferables(value: unknown, out: ArrayBuffer[] = [], depth = 0): ArrayBuffer[] {
+  if (value instanceof ArrayBuffer) out.push(value);
+  else if (depth < 4 && typeof value === 'object' && value !== null) {
+    for (const v of Array.isArray(value) ? value : Object.values(value)) transferables(v, out, depth + 1);
+  }
+  return out;
+}
+
 function post(event: EngineEvent): void {
-  scope.postMessage(event);
+  const transfer = event.kind === 'error' ? [] : transferables(event.kind === 'result' ? event.result : event.progress);
+  scope.postMessage(event, transfer);
 }
 
 /**
@@ -330,18 +386,28 @@ function post(event: EngineEvent): void {
  * tied to the same K; `Command` is a union, and TypeScript cannot correlate `handlers[type]`
  * with `params` across a union without this indirection.
  */
-async function run<K extends CommandType>(id: RequestId, type: K, params: ParamsOf<K>): Promise<void> {
+async function run<K extends CommandType>(id: RequestId, type: K, params: ParamsOf<K>, signal: AbortSignal): Promise<void> {
   const handler = handlers[type] as Handler<K>;
-  const progress = (p: ProgressOf<K>): void => post({ id, kind: 'progress', type, progress: p } as EngineEvent);
+  const progress = (p: ProgressOf<K>): void => {
+    // A superseded request goes quiet at once; its 'cancelled' answer follows shortly.
+    if (!signal.aborted) post({ id, kind: 'progress', type, progress: p } as EngineEvent);
+  };
   try {
-    const result = await handler(params, progress);
+    throwIfAborted(signal);
+    const result = await handler(params, progress, signal);
     post({ id, kind: 'result', type, result } as EngineEvent);
   } catch (e) {
+    // A model half-loaded when its load was cancelled is useless: start clean.
+    if (type === 'loadModel' && isCancellation(e)) engine.unload();
     post({ id, kind: 'error', type, error: serialize(e) });
+  } finally {
+    jobs.finish(id);
   }
 }
 
 let queue: Promise<void> = Promise.resolve();
+/** The signal of commands that cannot be cancelled. */
+const never = new AbortController().signal;
 
 scope.addEventListener('message', (e: MessageEvent<unknown>) => {
   const parsed = parseCommand(e.data);
@@ -350,6 +416,13 @@ scope.addEventListener('message', (e: MessageEvent<unknown>) => {
     return;
   }
   const cmd: Command = parsed.command;
+  if (cmd.type === 'cancel') {
+    post({ id: cmd.id, kind: 'result', type: 'cancel', result: { cancelled: jobs.cancelAll('cancelled by request') } });
+    return;
+  }
+  let signal = never;
+  if (CANCELLABLE_COMMANDS.includes(cmd.type)) signal = jobs.supersede(cmd.id);
+  else if (SUPERSEDING_COMMANDS.includes(cmd.type)) jobs.cancelAll();
   // `run` never rejects (it answers with an error event), so the chain never breaks.
-  queue = queue.then(() => run(cmd.id, cmd.type, cmd.params));
+  queue = queue.then(() => run(cmd.id, cmd.type, cmd.params, signal));
 });

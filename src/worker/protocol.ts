@@ -14,6 +14,14 @@
  * the client as `EngineError` (see client.ts), because a thrown `Error` loses its type and
  * any extra fields when it is cloned by `postMessage`.
  *
+ * Images cross as RGBA8 frames (src/worker/frames.ts) in ArrayBuffers that are
+ * *transferred*, not copied: a step event owns its buffers, and the worker keeps no reference
+ * to them after posting. The worker keeps its own float copy of each x_k for re-rolls.
+ *
+ * Cancellation: a newer `generate`, `reroll`, `loadModel`, `warmup` or `init` supersedes any
+ * sampling request still running or queued; that request answers with an error of code
+ * 'cancelled' at its next step boundary. `cancel` does the same on demand.
+ *
  * This file must stay free of runtime imports from tfjs: the UI imports it, and the main
  * thread never loads tensor code (DESIGN §1). Type-only imports are erased by the compiler.
  */
@@ -115,12 +123,159 @@ export type ProbeStage = 'build' | 'forward' | 'readback';
 /** Progress payloads are plain objects keyed on `status` (STYLE habit 9). */
 export type ProbeProgress = { readonly status: 'stage'; readonly stage: ProbeStage; readonly index: number; readonly total: number };
 
+/** tf.memory() of the worker, reported after every model command (leak checks). */
+export interface EngineMemory {
+  readonly numTensors: number;
+  readonly numBytes: number;
+}
+
+export interface LoadModelParams {
+  /** Catalog name (models/index.json), echoed in the result. */
+  readonly name: string;
+  /** Absolute URL of the checkpoint folder (the worker resolves nothing against its own URL). */
+  readonly url: string;
+  /** Batch size to warm up for (shader compilation happens per shape on GPU backends). */
+  readonly warmupBatch: number;
+}
+
+/** The model as loaded in the worker. */
+export interface ModelInfo {
+  readonly name: string;
+  readonly T: number;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly nz: number;
+  readonly paramCount: number;
+  readonly flopsPerImage: number;
+}
+
+export interface WarmupResult {
+  readonly batch: number;
+  /** Parallel shader compilation (webgpu only; 0 elsewhere). */
+  readonly compileMs: number;
+  /** Programs compiled in that phase. */
+  readonly shaders: number;
+  /** The first full run of the sampler at this batch size. */
+  readonly firstRunMs: number;
+  readonly ms: number;
+}
+
+export interface LoadModelResult {
+  readonly model: ModelInfo;
+  readonly backend: BackendName;
+  readonly bytes: number;
+  readonly downloadMs: number;
+  readonly warmup: WarmupResult;
+  readonly memory: EngineMemory;
+}
+
+export type WarmupPhase = 'compile' | 'run';
+
+/** Warm-up progress: shader compilation (webgpu), then one full sampler run. */
+export type WarmupProgress = { readonly status: 'warmup'; readonly phase: WarmupPhase; readonly done: number; readonly total: number };
+
+export type LoadModelProgress = { readonly status: 'download'; readonly loadedBytes: number; readonly totalBytes: number } | WarmupProgress;
+
+export interface WarmupParams {
+  readonly batch: number;
+}
+
+/** Geometry of the frames of one sampling run: RGBA8, [batch, height, width, 4]. */
+export interface FrameGeometry {
+  readonly batch: number;
+  readonly width: number;
+  readonly height: number;
+  readonly T: number;
+}
+
+export interface GenerateParams {
+  readonly batch: number;
+  /** 0..2^32−1; the same seed on the same backend gives the same pixels. */
+  readonly seed: number;
+  /** Slow motion: each step is shown for at least this long (0 = as fast as possible). */
+  readonly minStepMs: number;
+}
+
+/**
+ * One step x_k → x_{k−1} as it happens: its input x_k and the prediction x̂₀ = G(x_k, k, z),
+ * as RGBA8 frames (transferred). `branch` is 0 for a generate and the branch index for a
+ * re-roll; `ms` is the step's wall time including the read-back (not the slow-motion wait).
+ */
+export interface StepProgress {
+  readonly status: 'step';
+  readonly branch: number;
+  readonly k: number;
+  readonly T: number;
+  readonly xK: ArrayBuffer;
+  readonly x0Pred: ArrayBuffer;
+  readonly ms: number;
+}
+
+export interface GenerateResult extends FrameGeometry {
+  readonly seed: number;
+  /** The sample x_0 as an RGBA8 frame (transferred). */
+  readonly x0: ArrayBuffer;
+  readonly stepMs: readonly number[];
+  /** Request to result, excluding slow-motion waits. */
+  readonly totalMs: number;
+  readonly backend: BackendName;
+  readonly memory: EngineMemory;
+}
+
+export interface RerollParams {
+  /** Keep x_T … x_k of the last generate; draw new z and posterior noise from step k on. */
+  readonly fromK: number;
+  /** Number of branches (1..8), each with its own random stream `branchSeed(seed, b)`. */
+  readonly branches: number;
+  readonly seed: number;
+  readonly minStepMs: number;
+}
+
+export interface RerollBranch {
+  readonly seed: number;
+  readonly x0: ArrayBuffer;
+  readonly stepMs: readonly number[];
+}
+
+export interface RerollResult extends FrameGeometry {
+  readonly fromK: number;
+  /** Seed of the generate this re-roll branched from. */
+  readonly parentSeed: number;
+  readonly branches: readonly RerollBranch[];
+  readonly memory: EngineMemory;
+}
+
+export type CancelParams = Record<string, never>;
+export interface CancelResult {
+  /** Sampling requests that were running or queued and are now cancelled. */
+  readonly cancelled: number;
+}
+
+export type MemoryParams = Record<string, never>;
+
+/** Seed of branch `b` of a re-roll with base seed `seed` (both sides agree on this mix). */
+export function branchSeed(seed: number, b: number): number {
+  let x = (seed ^ Math.imul(b + 1, 0x9e3779b1)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+export const MAX_BATCH = 64;
+export const MAX_BRANCHES = 8;
+
 // ─── the command table ──────────────────────────────────────────────────────────────────
 
 /** One entry per command: `params` in, `result` out, `progress` while it runs. */
 export interface CommandSpecs {
   init: { params: InitParams; result: InitResult; progress: never };
   probeGenerator: { params: ProbeGeneratorParams; result: ProbeGeneratorResult; progress: ProbeProgress };
+  loadModel: { params: LoadModelParams; result: LoadModelResult; progress: LoadModelProgress };
+  warmup: { params: WarmupParams; result: WarmupResult; progress: WarmupProgress };
+  generate: { params: GenerateParams; result: GenerateResult; progress: StepProgress };
+  reroll: { params: RerollParams; result: RerollResult; progress: StepProgress };
+  cancel: { params: CancelParams; result: CancelResult; progress: never };
+  memory: { params: MemoryParams; result: EngineMemory; progress: never };
 }
 
 export type CommandType = keyof CommandSpecs;
@@ -128,7 +283,13 @@ export type ParamsOf<K extends CommandType> = CommandSpecs[K]['params'];
 export type ResultOf<K extends CommandType> = CommandSpecs[K]['result'];
 export type ProgressOf<K extends CommandType> = CommandSpecs[K]['progress'];
 
-export const COMMAND_TYPES = ['init', 'probeGenerator'] as const satisfies readonly CommandType[];
+export const COMMAND_TYPES = ['init', 'probeGenerator', 'loadModel', 'warmup', 'generate', 'reroll', 'cancel', 'memory'] as const satisfies readonly CommandType[];
+
+/** Commands that supersede (cancel) any sampling request still running or queued. */
+export const SUPERSEDING_COMMANDS: readonly CommandType[] = ['init', 'loadModel', 'warmup', 'generate', 'reroll', 'cancel'];
+
+/** Commands that run sampling and can therefore be cancelled. */
+export const CANCELLABLE_COMMANDS: readonly CommandType[] = ['loadModel', 'warmup', 'generate', 'reroll'];
 
 /** UI → worker. A union over `type`, so `switch (cmd.type)` narrows `params`. */
 export type Command = { [K in CommandType]: { readonly id: RequestId; readonly type: K; readonly params: ParamsOf<K> } }[CommandType];
@@ -148,6 +309,14 @@ export const ERROR_CODES = [
   'backend-unavailable',
   /** A model command arrived before a successful `init`. */
   'not-initialised',
+  /** The checkpoint could not be fetched or is not a usable DD-GAN generator. */
+  'model-load-failed',
+  /** A sampling command arrived before a model was loaded. */
+  'no-model',
+  /** A re-roll arrived before any generate finished on the loaded model. */
+  'no-history',
+  /** A newer request (or `cancel`) superseded this one; not a failure. */
+  'cancelled',
   /** The worker script failed to load or crashed (reported by the client). */
   'worker-crashed',
   /** The client was disposed while the request was in flight. */

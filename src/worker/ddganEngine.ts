@@ -1,0 +1,327 @@
+/**
+ * The DD-GAN engine in-process: one loaded generator, its schedule, the step history of the
+ * last run, and the four things the app does with them (warm up, generate, re-roll,
+ * report memory). The worker (engine.worker.ts) is a message adapter around one instance;
+ * tests drive an instance directly in Node (STYLE habit 7).
+ *
+ * Every sampling call goes through core `sampleDdgan`, which awaits `onStep` between steps:
+ * that is where frames are read back (`await data()`, never `dataSync()`: DESIGN §4),
+ * encoded and handed out, and where an abort signal lands.
+ *
+ * Memory: each step's tensors are disposed by the sampler once `onStep` resolves; the
+ * history is kept as Float32Arrays on the CPU side, not as tensors, so nothing here holds
+ * GPU memory between requests except the generator's weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { samplePosterior } from '../core/diffusion/ddgan';
+import { sampleDdgan, type DdganStep } from '../core/diffusion/ddganSampler';
+import { ddganSchedule, type DdganSchedule } from '../core/diffusion/schedule';
+import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
+import type { GeneratorConfig } from '../core/models/generator';
+import type { Network } from '../core/models/network';
+import { Rng, randn } from '../core/rng';
+import { EngineFailure } from './errors';
+import { encodeRgba, type FrameShape } from './frames';
+import { sleep, throwIfAborted } from './jobs';
+import {
+  MAX_BATCH,
+  MAX_BRANCHES,
+  branchSeed,
+  type EngineMemory,
+  type GenerateParams,
+  type GenerateResult,
+  type ModelInfo,
+  type RerollParams,
+  type RerollResult,
+  type StepProgress,
+  type WarmupProgress,
+  type WarmupResult,
+} from './protocol';
+
+/** Receives a step; the frames' buffers are handed over (the engine keeps no reference). */
+export type StepSink = (step: StepProgress) => void;
+
+interface LoadedModel {
+  readonly info: ModelInfo;
+  readonly generator: Network<GeneratorConfig>;
+  readonly schedule: DdganSchedule;
+}
+
+/** The float states x_k of the last finished generate, for re-rolls; xs[k] for k = 0..T. */
+interface History {
+  readonly seed: number;
+  readonly batch: number;
+  readonly xs: readonly Float32Array[];
+}
+
+const MAX_MIN_STEP_MS = 5000;
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+function badRequest(message: string): never {
+  throw new EngineFailure('bad-request', message);
+}
+
+export function checkBatch(batch: unknown): number {
+  if (!isInt(batch) || batch < 1 || batch > MAX_BATCH) badRequest(`batch must be an integer in 1..${MAX_BATCH}, got ${JSON.stringify(batch)}`);
+  return batch;
+}
+
+function checkSeed(seed: unknown): number {
+  if (!isInt(seed) || seed < 0 || seed > 0xffffffff) badRequest(`seed must be an integer in 0..4294967295, got ${JSON.stringify(seed)}`);
+  return seed;
+}
+
+function checkMinStepMs(ms: unknown): number {
+  if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_MIN_STEP_MS)) badRequest(`minStepMs must be a number in 0..${MAX_MIN_STEP_MS}, got ${JSON.stringify(ms)}`);
+  return ms;
+}
+
+export class DdganEngine {
+  private model: LoadedModel | null = null;
+  private history: History | null = null;
+  private readonly warmed = new Set<number>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  get loaded(): ModelInfo | null {
+    return this.model?.info ?? null;
+  }
+
+  isWarm(batch: number): boolean {
+    return this.warmed.has(batch);
+  }
+
+  memory(): EngineMemory {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  }
+
+  /**
+   * Takes ownership of a loaded checkpoint: keeps its generator, disposes everything else.
+   * Throws 'model-load-failed' (after disposing the checkpoint) if it has no DD-GAN generator.
+   */
+  adopt(name: string, ck: LoadedCheckpoint): ModelInfo {
+    this.unload();
+    const gen = ck.networks.generator;
+    if (!gen || gen.config.kind !== 'ddgan-generator') {
+      disposeCheckpoint(ck);
+      const kinds = Object.entries(ck.networks).map(([k, n]) => `${k}: ${n.config.kind}`);
+      throw new EngineFailure('model-load-failed', `${name} has no DD-GAN generator (networks: ${kinds.join(', ') || 'none'})`);
+    }
+    for (const [key, net] of Object.entries(ck.networks)) if (key !== 'generator') net.dispose();
+    for (const t of Object.values(ck.state)) t.dispose();
+    const generator = gen as Network<GeneratorConfig>;
+    const cfg = generator.config;
+    const info: ModelInfo = {
+      name,
+      T: cfg.T,
+      imageSize: cfg.imageSize,
+      channels: cfg.channels,
+      nz: cfg.nz,
+      paramCount: generator.paramCount(),
+      flopsPerImage: generator.flopsPerExample(),
+    };
+    this.model = { info, generator, schedule: ddganSchedule(cfg.T) };
+    return info;
+  }
+
+  /** Frees the generator and forgets the history (a new backend or model starts clean). */
+  unload(): void {
+    this.model?.generator.dispose();
+    this.model = null;
+    this.history = null;
+    this.warmed.clear();
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new EngineFailure('no-model', 'no model is loaded: load one from the model list first');
+    return this.model;
+  }
+
+  private shape(batch: number): FrameShape & { tensor: [number, number, number, number] } {
+    const cfg = this.requireModel().generator.config;
+    return { batch, height: cfg.imageSize, width: cfg.imageSize, channels: cfg.channels, tensor: [batch, cfg.imageSize, cfg.imageSize, cfg.channels] };
+  }
+
+  /**
+   * Compiles and runs everything a generate at `batch` will use, so the first real Generate
+   * is not the one that pays for it. On webgpu, first compiles the generator's and the
+   * posterior's shaders in parallel (tfjs WEBGPU_ENGINE_COMPILE_ONLY, then
+   * checkCompileCompletionAsync), reporting shaders done / total; then, on every backend,
+   * one full sampler run at `batch`, reporting steps done / T.
+   */
+  async warmup(batchIn: number, onProgress: (p: WarmupProgress) => void, signal?: AbortSignal): Promise<WarmupResult> {
+    const batch = checkBatch(batchIn);
+    const { generator, schedule } = this.requireModel();
+    const T = schedule.T;
+    const t0 = this.now();
+    let compileMs = 0;
+    let shaders = 0;
+    if (tf.getBackend() === 'webgpu') {
+      const tc = this.now();
+      shaders = await this.compileWebgpu(batch, onProgress);
+      compileMs = this.now() - tc;
+      throwIfAborted(signal);
+    }
+    const tr = this.now();
+    let done = 0;
+    onProgress({ status: 'warmup', phase: 'run', done, total: T });
+    const x0 = await sampleDdgan(generator, schedule, {
+      batch,
+      rng: new Rng(0x5eed),
+      signal,
+      onStep: async (step) => {
+        // Reading back forces the step to finish, so progress follows the real work.
+        await step.x0Pred.data();
+        onProgress({ status: 'warmup', phase: 'run', done: ++done, total: T });
+      },
+    });
+    try {
+      await x0.data();
+    } finally {
+      x0.dispose();
+    }
+    const firstRunMs = this.now() - tr;
+    this.warmed.add(batch);
+    return { batch, compileMs, shaders, firstRunMs, ms: this.now() - t0 };
+  }
+
+  /** Parallel shader compilation on webgpu; returns the number of new programs. */
+  private async compileWebgpu(batch: number, onProgress: (p: WarmupProgress) => void): Promise<number> {
+    const { generator, schedule } = this.requireModel();
+    // tfjs-backend-webgpu keeps compiled pipelines (or, in compile-only mode, promises of
+    // them) in `pipelineCache`; counting the new entries is the only progress it offers.
+    const backend = tf.backend() as unknown as { pipelineCache?: Record<string, unknown>; checkCompileCompletionAsync?: () => Promise<void> };
+    if (typeof backend.checkCompileCompletionAsync !== 'function') return 0;
+    const before = new Set(Object.keys(backend.pipelineCache ?? {}));
+    const s = this.shape(batch);
+    tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', true);
+    try {
+      tf.tidy(() => {
+        const rng = new Rng(1);
+        const xK = randn([...s.tensor], rng) as tf.Tensor4D;
+        const z = randn([batch, generator.config.nz], rng) as tf.Tensor2D;
+        const k = Math.min(2, schedule.T);
+        const pred = generator.apply(xK, tf.fill([batch], k, 'int32'), z) as tf.Tensor4D;
+        samplePosterior(schedule, pred, xK, k, randn([...s.tensor], rng));
+      });
+    } finally {
+      tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
+    }
+    const pending = Object.entries(backend.pipelineCache ?? {})
+      .filter(([key]) => !before.has(key))
+      .map(([, p]) => p);
+    let done = 0;
+    const total = pending.length;
+    onProgress({ status: 'warmup', phase: 'compile', done, total });
+    let lastPost = this.now();
+    await Promise.all(
+      pending.map((p) =>
+        Promise.resolve(p).then(() => {
+          done++;
+          // Tens of programs finish in bursts: one message per 50 ms is plenty for a bar.
+          if (done === total || this.now() - lastPost > 50) {
+            lastPost = this.now();
+            onProgress({ status: 'warmup', phase: 'compile', done, total });
+          }
+        }),
+      ),
+    );
+    await backend.checkCompileCompletionAsync();
+    return total;
+  }
+
+  /** One sampling run from x_T, streaming every step; remembers its states for re-rolls. */
+  async generate(params: GenerateParams, onStep: StepSink, signal?: AbortSignal): Promise<Omit<GenerateResult, 'backend'>> {
+    const batch = checkBatch(params.batch);
+    const seed = checkSeed(params.seed);
+    const minStepMs = checkMinStepMs(params.minStepMs);
+    const T = this.requireModel().schedule.T;
+    throwIfAborted(signal);
+    const xs: Float32Array[] = new Array(T + 1);
+    const run = await this.run(0, batch, new Rng(seed), minStepMs, onStep, signal, undefined, (k, xK) => {
+      xs[k] = xK;
+    });
+    xs[0] = run.x0Values;
+    this.history = { seed, batch, xs };
+    const s = this.shape(batch);
+    return { seed, batch, width: s.width, height: s.height, T, x0: run.x0.buffer, stepMs: run.stepMs, totalMs: run.totalMs, memory: this.memory() };
+  }
+
+  /**
+   * Re-roll from step k: for each branch, start from the stored x_k of the last generate and
+   * sample x_{k−1} … x_0 with a fresh random stream (new z and posterior noise). The first
+   * step event of each branch carries x_k re-encoded from the stored floats, so the UI can
+   * check that the kept prefix is identical instead of assuming it.
+   */
+  async reroll(params: RerollParams, onStep: StepSink, signal?: AbortSignal): Promise<RerollResult> {
+    const { schedule } = this.requireModel();
+    const h = this.history;
+    if (!h) throw new EngineFailure('no-history', 'nothing to re-roll yet: generate first (a new model or backend starts a new history)');
+    const T = schedule.T;
+    const fromK = params.fromK;
+    if (!isInt(fromK) || fromK < 1 || fromK > T) badRequest(`fromK must be an integer in 1..${T}, got ${JSON.stringify(fromK)}`);
+    const n = params.branches;
+    if (!isInt(n) || n < 1 || n > MAX_BRANCHES) badRequest(`branches must be an integer in 1..${MAX_BRANCHES}, got ${JSON.stringify(n)}`);
+    const seed = checkSeed(params.seed);
+    const minStepMs = checkMinStepMs(params.minStepMs);
+    const s = this.shape(h.batch);
+    const branches: RerollResult['branches'][number][] = [];
+    for (let b = 0; b < n; b++) {
+      throwIfAborted(signal);
+      const bSeed = branchSeed(seed, b);
+      const start = tf.tensor4d(h.xs[fromK], s.tensor);
+      try {
+        const run = await this.run(b, h.batch, new Rng(bSeed), minStepMs, onStep, signal, { k: fromK, xK: start });
+        branches.push({ seed: bSeed, x0: run.x0.buffer, stepMs: run.stepMs });
+      } finally {
+        start.dispose();
+      }
+    }
+    return { fromK, parentSeed: h.seed, batch: h.batch, width: s.width, height: s.height, T, branches, memory: this.memory() };
+  }
+
+  /** The shared sampling loop of generate and reroll. */
+  private async run(
+    branch: number,
+    batch: number,
+    rng: Rng,
+    minStepMs: number,
+    onStep: StepSink,
+    signal: AbortSignal | undefined,
+    start?: { k: number; xK: tf.Tensor4D },
+    keep?: (k: number, xK: Float32Array) => void,
+  ): Promise<{ x0: Uint8ClampedArray<ArrayBuffer>; x0Values: Float32Array; stepMs: number[]; totalMs: number }> {
+    const { generator, schedule } = this.requireModel();
+    const s = this.shape(batch);
+    const stepMs: number[] = [];
+    let computeMs = 0;
+    let stepStart = this.now();
+    const x = await sampleDdgan(generator, schedule, {
+      batch,
+      rng,
+      signal,
+      start,
+      onStep: async (step: DdganStep) => {
+        const [xK, x0Pred] = await Promise.all([step.xK.data(), step.x0Pred.data()]);
+        const ms = this.now() - stepStart;
+        stepMs.push(ms);
+        computeMs += ms;
+        // A copy: backends may hand out their own backing store.
+        keep?.(step.k, new Float32Array(xK as Float32Array));
+        onStep({ status: 'step', branch, k: step.k, T: step.T, xK: encodeRgba(xK, s).buffer, x0Pred: encodeRgba(x0Pred, s).buffer, ms });
+        await sleep(minStepMs - ms, signal);
+        stepStart = this.now();
+      },
+    });
+    let values: Float32Array;
+    try {
+      values = new Float32Array((await x.data()) as Float32Array);
+    } finally {
+      x.dispose();
+    }
+    computeMs += this.now() - stepStart;
+    return { x0: encodeRgba(values, s), x0Values: values, stepMs, totalMs: computeMs };
+  }
+}
