@@ -107,10 +107,10 @@ describe('npm run sample (src/node/sample.ts)', () => {
     expect(await sha(path.join(c, 'grid.png'))).not.toBe(await sha(path.join(a, 'grid.png')));
   });
 
-  it('the CLI is wired: npx tsx cli/sample.ts writes the same files', async () => {
+  it('the CLI is wired: npx tsx src/cli/sample.ts writes the same files', async () => {
     const out = path.join(tmp, 'sample-cli');
     const root = path.resolve(import.meta.dirname, '../..');
-    await promisify(execFile)('npx', ['tsx', 'cli/sample.ts', '--checkpoint', mnistG, '--n', '4', '--seed', '7', '--batch', '6', '--out', out], {
+    await promisify(execFile)('npx', ['tsx', 'src/cli/sample.ts', '--checkpoint', mnistG, '--n', '4', '--seed', '7', '--batch', '6', '--out', out], {
       cwd: root,
     });
     const ref = path.join(tmp, 'sample-ref');

@@ -5,9 +5,9 @@
  *    shapes (GFLOP/s, median of repeated runs), and the stock Conv2DBackpropInput for contrast.
  */
 import * as tf from '@tensorflow/tfjs';
-import { useNodeBackend } from '../src/node/backend';
-import { parseCli } from '../src/node/args';
-import { benchKernels } from '../src/node/benchKernels';
+import { useNodeBackend } from '../node/backend';
+import { parseCli } from '../node/args';
+import { benchKernels } from '../node/benchKernels';
 
 const args = parseCli('usage: npm run bench [-- --only kernels] [--repeats N]', {
   only: { type: 'string' },

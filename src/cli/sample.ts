@@ -7,9 +7,9 @@
  * The same checkpoint, seed and batch size give byte-identical PNGs on the same backend.
  */
 import path from 'node:path';
-import { useNodeBackend } from '../src/node/backend';
-import { num, parseCli } from '../src/node/args';
-import { sampleToDir } from '../src/node/sample';
+import { useNodeBackend } from '../node/backend';
+import { num, parseCli } from '../node/args';
+import { sampleToDir } from '../node/sample';
 
 const USAGE = 'usage: npm run sample -- --checkpoint DIR --n N --seed S --out OUT [--frames] [--batch B]';
 const args = parseCli(USAGE, {

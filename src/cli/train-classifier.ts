@@ -6,16 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { useNodeBackend } from '../src/node/backend';
-import { loadDataset } from '../src/node/data';
-import { saveCheckpointDir } from '../src/node/checkpointDir';
-import { codeVersion } from '../src/node/version';
-import { formatDuration, num, parseCli } from '../src/node/args';
-import { Network } from '../src/core/models/network';
-import { defaultClassifierConfig, type ClassifierConfig } from '../src/core/models/classifier';
-import { ClassifierTrainer, accuracy, predictAll } from '../src/core/training/classifierTrainer';
-import { serializeCheckpoint } from '../src/core/models/checkpoint';
-import { DATASETS, isDatasetKey } from '../src/core/data/catalog';
+import { useNodeBackend } from '../node/backend';
+import { loadDataset } from '../node/data';
+import { saveCheckpointDir } from '../node/checkpointDir';
+import { codeVersion } from '../node/version';
+import { formatDuration, num, parseCli } from '../node/args';
+import { Network } from '../core/models/network';
+import { defaultClassifierConfig, type ClassifierConfig } from '../core/models/classifier';
+import { ClassifierTrainer, accuracy, predictAll } from '../core/training/classifierTrainer';
+import { serializeCheckpoint } from '../core/models/checkpoint';
+import { DATASETS, isDatasetKey } from '../core/data/catalog';
 
 const USAGE = 'usage: npm run train -- --model classifier --data mnist --out DIR [--iters N] [--batch B] [--lr X] [--seed S]';
 const args = parseCli(USAGE, {

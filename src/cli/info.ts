@@ -3,12 +3,12 @@
  * Parameter counts and FLOPs per image, computed from the architectures (the default
  * configs of the shipped models, or the networks of a checkpoint).
  */
-import { useNodeBackend } from '../src/node/backend';
-import { loadCheckpointDir } from '../src/node/checkpointDir';
-import { parseCli } from '../src/node/args';
-import { Network } from '../src/core/models/network';
-import { defaultGeneratorConfig } from '../src/core/models/generator';
-import { defaultDiscriminatorConfig } from '../src/core/models/discriminator';
+import { useNodeBackend } from '../node/backend';
+import { loadCheckpointDir } from '../node/checkpointDir';
+import { parseCli } from '../node/args';
+import { Network } from '../core/models/network';
+import { defaultGeneratorConfig } from '../core/models/generator';
+import { defaultDiscriminatorConfig } from '../core/models/discriminator';
 
 const args = parseCli('usage: npm run info [-- --checkpoint DIR]', { checkpoint: { type: 'string' } });
 await useNodeBackend('wasm');

@@ -9,19 +9,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { useNodeBackend } from '../src/node/backend';
-import { loadDataset } from '../src/node/data';
-import { loadCheckpointDir, saveCheckpointDir } from '../src/node/checkpointDir';
-import { writeGridPng } from '../src/node/png';
-import { codeVersion } from '../src/node/version';
-import { formatDuration, num, parseCli } from '../src/node/args';
-import { defaultGeneratorConfig } from '../src/core/models/generator';
-import { defaultDiscriminatorConfig } from '../src/core/models/discriminator';
-import { DdganTrainer, defaultTrainConfig, TrainingDiverged, type TrainStepStats } from '../src/core/training/ddganTrainer';
-import { restoreTrainer, resumeCheckpoint, shippableCheckpoint } from '../src/core/training/ddganState';
-import { sampleDdgan } from '../src/core/diffusion/ddganSampler';
-import { Rng } from '../src/core/rng';
-import { trainDataName } from '../src/core/data/catalog';
+import { useNodeBackend } from '../node/backend';
+import { loadDataset } from '../node/data';
+import { loadCheckpointDir, saveCheckpointDir } from '../node/checkpointDir';
+import { writeGridPng } from '../node/png';
+import { codeVersion } from '../node/version';
+import { formatDuration, num, parseCli } from '../node/args';
+import { defaultGeneratorConfig } from '../core/models/generator';
+import { defaultDiscriminatorConfig } from '../core/models/discriminator';
+import { DdganTrainer, defaultTrainConfig, TrainingDiverged, type TrainStepStats } from '../core/training/ddganTrainer';
+import { restoreTrainer, resumeCheckpoint, shippableCheckpoint } from '../core/training/ddganState';
+import { sampleDdgan } from '../core/diffusion/ddganSampler';
+import { Rng } from '../core/rng';
+import { trainDataName } from '../core/data/catalog';
 
 const USAGE = `usage: npm run train -- --model ddgan --data mnist|emoji --T 1|2|4|8 --out DIR
   [--iters N] [--batch B] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M]
@@ -50,7 +50,7 @@ const args = parseCli(USAGE, {
 });
 
 if (args.model !== 'ddgan') {
-  // reached only when run directly; cli/train.ts dispatches by --model
+  // reached only when run directly; src/cli/train.ts dispatches by --model
   console.error(`--model ${args.model} is not available here (this command trains: ddgan)\n\n${USAGE}`);
   process.exit(2);
 }

@@ -6,9 +6,9 @@
  * what is measured and how), printed as a markdown table and written into the
  * checkpoint's model.json under `metrics` unless --no-write. Only model.json is rewritten.
  */
-import { useNodeBackend } from '../src/node/backend';
-import { num, parseCli } from '../src/node/args';
-import { evaluateCheckpoint, formatReport } from '../src/node/evaluate';
+import { useNodeBackend } from '../node/backend';
+import { num, parseCli } from '../node/args';
+import { evaluateCheckpoint, formatReport } from '../node/evaluate';
 
 const USAGE =
   'usage: npm run eval -- --checkpoint DIR [--n 5000] [--batch 250] [--seed 0] [--classifier public/models/mnist-classifier] [--no-write]';
