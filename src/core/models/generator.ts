@@ -58,20 +58,23 @@ export function validateGeneratorConfig(cfg: GeneratorConfig): void {
   }
 }
 
-function resBlock(
-  ctx: Ctx,
-  name: string,
-  x: tf.Tensor4D,
-  temb: tf.Tensor2D,
-  w: tf.Tensor2D,
-  outCh: number,
-  groups: number,
-): tf.Tensor4D {
+/** The normalisation a U-Net uses: adaptive (modulated by z) or plain learned affine. */
+export type UnetNorm = (ctx: Ctx, name: string, h: tf.Tensor4D) => tf.Tensor4D;
+
+/** The architecture numbers shared by the U-Nets (DD-GAN generator, DDPM ε-network). */
+export interface UnetShape {
+  readonly baseChannels: number;
+  readonly channelMults: readonly number[];
+  readonly resBlocksPerLevel: number;
+  readonly channels: number;
+}
+
+function resBlock(ctx: Ctx, name: string, x: tf.Tensor4D, temb: tf.Tensor2D, norm: UnetNorm, outCh: number): tf.Tensor4D {
   const inCh = x.shape[3];
-  let h = swish(adaptiveGroupNorm(ctx, `${name}/norm1`, x, w, groups)) as tf.Tensor4D;
+  let h = swish(norm(ctx, `${name}/norm1`, x)) as tf.Tensor4D;
   h = conv2d(ctx, `${name}/conv1`, h, outCh);
   h = h.add(dense(ctx, `${name}/temb`, temb, outCh).reshape([-1, 1, 1, outCh]));
-  h = swish(adaptiveGroupNorm(ctx, `${name}/norm2`, h, w, groups)) as tf.Tensor4D;
+  h = swish(norm(ctx, `${name}/norm2`, h)) as tf.Tensor4D;
   h = conv2d(ctx, `${name}/conv2`, h, outCh, { gain: 0.2 });
   const skip = inCh === outCh ? x : conv2d(ctx, `${name}/skip`, x, outCh, { kernel: 1 });
   return h.add(skip).mul(Math.SQRT1_2) as tf.Tensor4D;
@@ -93,20 +96,18 @@ export function timeEmbedding(ctx: Ctx, prefix: string, k: tf.Tensor1D, dim: num
 }
 
 /**
- * One generator call. `xK`: [B, H, W, C] in data scale; `k`: [B] int32 step indices in 1..T;
- * `z`: [B, nz]. Returns x̂₀, [B, H, W, C] in [−1, 1].
+ * The U-Net body: input conv, residual blocks with a skip per block and per down-sampling,
+ * a middle of two blocks, the mirrored up path on concatenated skips, and an output conv
+ * (no output activation: callers add theirs).
  */
-export function generatorApply(ctx: Ctx, cfg: GeneratorConfig, xK: tf.Tensor4D, k: tf.Tensor1D, z: tf.Tensor2D): tf.Tensor4D {
-  const temb = timeEmbedding(ctx, 'temb', k, cfg.tEmbedDim);
-  const w = mapping(ctx, cfg, z);
+export function unet(ctx: Ctx, cfg: UnetShape, x: tf.Tensor4D, temb: tf.Tensor2D, norm: UnetNorm): tf.Tensor4D {
   const levels = cfg.channelMults.length;
-
-  let h = conv2d(ctx, 'in', xK, cfg.baseChannels);
+  let h = conv2d(ctx, 'in', x, cfg.baseChannels);
   const skips: tf.Tensor4D[] = [h];
   for (let i = 0; i < levels; i++) {
     const ch = cfg.baseChannels * cfg.channelMults[i];
     for (let j = 0; j < cfg.resBlocksPerLevel; j++) {
-      h = resBlock(ctx, `down${i}/res${j}`, h, temb, w, ch, cfg.groups);
+      h = resBlock(ctx, `down${i}/res${j}`, h, temb, norm, ch);
       skips.push(h);
     }
     if (i < levels - 1) {
@@ -115,19 +116,29 @@ export function generatorApply(ctx: Ctx, cfg: GeneratorConfig, xK: tf.Tensor4D, 
     }
   }
   const midCh = cfg.baseChannels * cfg.channelMults[levels - 1];
-  h = resBlock(ctx, 'mid/res0', h, temb, w, midCh, cfg.groups);
-  h = resBlock(ctx, 'mid/res1', h, temb, w, midCh, cfg.groups);
+  h = resBlock(ctx, 'mid/res0', h, temb, norm, midCh);
+  h = resBlock(ctx, 'mid/res1', h, temb, norm, midCh);
   for (let i = levels - 1; i >= 0; i--) {
     const ch = cfg.baseChannels * cfg.channelMults[i];
     for (let j = 0; j <= cfg.resBlocksPerLevel; j++) {
       const skip = skips.pop()!;
-      h = resBlock(ctx, `up${i}/res${j}`, tf.concat([h, skip], 3) as tf.Tensor4D, temb, w, ch, cfg.groups);
+      h = resBlock(ctx, `up${i}/res${j}`, tf.concat([h, skip], 3) as tf.Tensor4D, temb, norm, ch);
     }
     if (i > 0) {
       h = conv2d(ctx, `up${i}/upsample`, upsample2x(h), ch);
     }
   }
-  h = swish(adaptiveGroupNorm(ctx, 'out/norm', h, w, cfg.groups)) as tf.Tensor4D;
-  h = conv2d(ctx, 'out/conv', h, cfg.channels, { gain: 0.5 });
-  return tf.tanh(h);
+  h = swish(norm(ctx, 'out/norm', h)) as tf.Tensor4D;
+  return conv2d(ctx, 'out/conv', h, cfg.channels, { gain: 0.5 });
+}
+
+/**
+ * One generator call. `xK`: [B, H, W, C] in data scale; `k`: [B] int32 step indices in 1..T;
+ * `z`: [B, nz]. Returns x̂₀, [B, H, W, C] in [−1, 1].
+ */
+export function generatorApply(ctx: Ctx, cfg: GeneratorConfig, xK: tf.Tensor4D, k: tf.Tensor1D, z: tf.Tensor2D): tf.Tensor4D {
+  const temb = timeEmbedding(ctx, 'temb', k, cfg.tEmbedDim);
+  const w = mapping(ctx, cfg, z);
+  const norm: UnetNorm = (c, name, h) => adaptiveGroupNorm(c, name, h, w, cfg.groups);
+  return tf.tanh(unet(ctx, cfg, xK, temb, norm));
 }

@@ -8,8 +8,9 @@ import { ParamSet, type Ctx } from './layers';
 import { generatorApply, validateGeneratorConfig, type GeneratorConfig } from './generator';
 import { discriminatorApply, type DiscriminatorConfig } from './discriminator';
 import { classifierApply, classifierFeatures, type ClassifierConfig } from './classifier';
+import { epsNetApply, type EpsNetConfig } from './epsNet';
 
-export type NetworkConfig = GeneratorConfig | DiscriminatorConfig | ClassifierConfig;
+export type NetworkConfig = GeneratorConfig | DiscriminatorConfig | ClassifierConfig | EpsNetConfig;
 
 interface KindSpec<C extends NetworkConfig> {
   validate?(cfg: C): void;
@@ -34,6 +35,10 @@ const KINDS: { [K in NetworkConfig['kind']]: KindSpec<Extract<NetworkConfig, { k
     dummyInputs: (cfg, b) => [image(cfg, b), image(cfg, b), stepIndices(cfg, b)],
     apply: (ctx, cfg, [xPrev, xK, k]) =>
       discriminatorApply(ctx, cfg, xPrev as tf.Tensor4D, xK as tf.Tensor4D, k as tf.Tensor1D),
+  },
+  'ddpm-eps': {
+    dummyInputs: (cfg, b) => [image(cfg, b), tf.tensor1d(Array.from({ length: b }, (_, i) => 1 + i), 'int32')],
+    apply: (ctx, cfg, [x, t]) => epsNetApply(ctx, cfg, x as tf.Tensor4D, t as tf.Tensor1D),
   },
   classifier: {
     dummyInputs: (cfg, b) => [image(cfg, b)],
