@@ -17,7 +17,8 @@ import { codeVersion } from '../node/version';
 import { formatDuration, num, parseCli } from '../node/args';
 import { defaultGeneratorConfig } from '../core/models/generator';
 import { defaultDiscriminatorConfig } from '../core/models/discriminator';
-import { DdganTrainer, defaultTrainConfig, TrainingDiverged, type TrainStepStats } from '../core/training/ddganTrainer';
+import { DdganTrainer, defaultTrainConfig, type TrainStepStats } from '../core/training/ddganTrainer';
+import { runTrainingLoop } from '../node/trainLoop';
 import { restoreTrainer, resumeCheckpoint, shippableCheckpoint } from '../core/training/ddganState';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { Rng } from '../core/rng';
@@ -117,7 +118,6 @@ console.log(
 const previewRng = new Rng(1234);
 const previewSeed = previewRng.nextU32();
 const recent: TrainStepStats[] = [];
-let lastSavedIteration = trainer.iteration;
 
 function meta(extra: Record<string, unknown> = {}) {
   const last = recent.slice(-50);
@@ -153,55 +153,24 @@ async function save(): Promise<void> {
   const pixels = (await x0.data()) as Float32Array;
   x0.dispose();
   await writeGridPng(path.join(stateDir, 'preview.png'), { data: pixels, count: 64, size: data.size, channels }, 8, 2);
-  lastSavedIteration = trainer.iteration;
 }
 
-let stopRequested = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    console.log(`\n${sig}: finishing this iteration and saving…`);
-  });
-}
-
-const startIteration = trainer.iteration;
-const t0 = Date.now();
-let stopReason = 'done';
-try {
-  while (trainer.iteration < iters) {
-    if (stopRequested) {
-      stopReason = 'interrupted';
-      break;
-    }
-    if (Date.now() > deadline) {
-      stopReason = 'time limit reached';
-      break;
-    }
-    const stats = await trainer.step();
+const stopReason = await runTrainingLoop(trainer, {
+  iters,
+  saveEvery,
+  deadline,
+  imagesPerIteration: batch,
+  flopsPerIteration: flopsPerIter,
+  stateDir,
+  save,
+  onStep: (stats) => {
     wallSeconds += stats.ms / 1000;
     recent.push(stats);
     if (recent.length > 200) recent.shift();
-    if (stats.iteration % 10 === 0 || stats.iteration === iters) {
-      const last = recent.slice(-10);
-      const ms = last.reduce((a, s) => a + s.ms, 0) / last.length;
-      const done = trainer.iteration - startIteration;
-      const eta = ((iters - trainer.iteration) * (Date.now() - t0)) / Math.max(1, done) / 1000;
-      console.log(
-        `it ${stats.iteration}/${iters} | D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)} ` +
-          `R1 ${Number.isNaN(stats.r1) ? '  -  ' : stats.r1.toFixed(3)} | D(real) ${stats.dReal.toFixed(2)} D(fake) ${stats.dFake.toFixed(2)} ` +
-          `| ${((batch * 1000) / ms).toFixed(1)} img/s ${(flopsPerIter / (ms * 1e6)).toFixed(1)} GFLOP/s | ETA ${formatDuration(eta)}`,
-      );
-    }
-    if (stats.iteration % saveEvery === 0) await save();
-  }
-} catch (e) {
-  if (e instanceof TrainingDiverged) {
-    console.error(`${e.message}. Nothing was saved for this iteration; the last good state is at ${stateDir} (iteration ${lastSavedIteration}).`);
-    process.exit(1);
-  }
-  throw e;
-}
-if (trainer.iteration !== lastSavedIteration) await save();
+  },
+  describe: (stats) =>
+    `D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)} ` +
+    `R1 ${Number.isNaN(stats.r1) ? '  -  ' : stats.r1.toFixed(3)} | D(real) ${stats.dReal.toFixed(2)} D(fake) ${stats.dFake.toFixed(2)}`,
+});
 console.log(`${stopReason} at iteration ${trainer.iteration}; model: ${out}; resume state: ${stateDir}`);
 trainer.dispose();

@@ -1,11 +1,12 @@
 /**
- * npm run train -- --model ddgan|classifier …
+ * npm run train -- --model ddgan|ddpm|classifier …
  * Dispatches to the trainer of the chosen model kind; each parses its own options.
  */
 const i = process.argv.indexOf('--model');
 const model = i >= 0 ? process.argv[i + 1] : 'ddgan';
 const trainers: Record<string, () => Promise<unknown>> = {
   ddgan: () => import('./train-ddgan'),
+  ddpm: () => import('./train-ddpm'),
   classifier: () => import('./train-classifier'),
 };
 const load = trainers[model ?? ''];

@@ -115,3 +115,32 @@ describe('sampleDdpm', () => {
     net.dispose();
   });
 });
+
+describe('DDPM trainer', () => {
+  it('lowers the ε-prediction loss on a toy set, leaks nothing, and resumes bit for bit', async () => {
+    const { DdpmTrainer, defaultDdpmTrainConfig } = await import('../../src/core/training/ddpmTrainer');
+    const { serializeCheckpoint, parseCheckpoint } = await import('../../src/core/models/checkpoint');
+    const n = 32;
+    const pixels = new Uint8Array(n * 64);
+    for (let i = 0; i < n; i++) for (let p = 0; p < 64; p++) pixels[i * 64 + p] = (p % 8 < 4) === (i % 2 === 0) ? 255 : 0;
+    const data = { name: 'toy', pixels, count: n, size: 8, channels: 1 };
+    const cfg = defaultEpsNetConfig({ imageSize: 8, channelMults: [1, 2], baseChannels: 8, tEmbedDim: 16, steps: 50 });
+    const tr = DdpmTrainer.create(cfg, data, defaultDdpmTrainConfig({ batch: 16, lr: 2e-3, seed: 2 }));
+    const before = tf.memory().numTensors;
+    const losses: number[] = [];
+    for (let i = 0; i < 30; i++) losses.push((await tr.step()).loss);
+    expect(tf.memory().numTensors).toBe(before);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(20))).toBeLessThan(0.8 * mean(losses.slice(0, 5)));
+
+    const ck = await serializeCheckpoint({ name: 'd', createdAt: 'x', codeVersion: 't', trainerState: tr.stateJson() }, { net: tr.net, netEma: tr.netEma }, tr.stateTensors());
+    const next = await tr.step();
+    const loaded = parseCheckpoint(ck.modelJson, ck.weightData);
+    const resumed = new DdpmTrainer(loaded.networks.net as Network<EpsNetConfig>, loaded.networks.netEma as Network<EpsNetConfig>, data, tr.config);
+    resumed.loadState(loaded.meta.trainerState as ReturnType<typeof tr.stateJson>, loaded.state);
+    expect({ ...(await resumed.step()), ms: 0 }).toEqual({ ...next, ms: 0 });
+    tf.dispose(Object.values(loaded.state));
+    tr.dispose();
+    resumed.dispose();
+  });
+});
