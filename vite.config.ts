@@ -1,6 +1,8 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
+import { modelIndexPlugin } from './src/scripts/modelIndex';
 
 // Cross-origin isolation lets the wasm backend use SharedArrayBuffer threads.
 const isolation = {
@@ -8,9 +10,15 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+const publicDir = fileURLToPath(new URL('./public/', import.meta.url));
+
 export default defineConfig({
-  plugins: [react()],
+  // models/index.json: the generators that ship under public/models/, listed at build time.
+  plugins: [react(), modelIndexPlugin(publicDir)],
   base: './',
+  // One page, no client-side routes: a missing file must be a 404, not index.html with 200
+  // (the SPA fallback would hand the model loader HTML instead of weights).
+  appType: 'mpa',
   worker: { format: 'es' },
   server: { headers: isolation },
   preview: { headers: isolation },

@@ -1,28 +1,81 @@
 /**
- * Entry point of the UI thread: one engine worker, one store, one React root.
+ * Entry point of the UI thread: one engine worker, one store, one React root, and the glue
+ * between the store and the page's URL and localStorage (the store itself never touches them).
  *
- * `?backend=webgpu|wasm|webgl|cpu|auto` picks the initial backend (the override DESIGN §4
- * asks for: by default the adapter decides). Nothing is put on `window`; tests drive the
- * page through its controls and read `data-testid` elements.
+ * URL (src/ui/urlState.ts): `?model=…&batch=1|4|16|64&seed=…&backend=…&slow=1`. A link with a
+ * seed reproduces its picture: the page generates once as soon as the model is ready.
+ * The backend override is remembered in localStorage; a `?backend=` in the URL wins.
+ * Nothing is put on `window`; tests drive the page through its controls and `data-testid`s.
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import { createAppStore } from './store/store';
+import { canGenerate, createAppStore } from './store/store';
+import { parseUrlState, writeUrlState } from './ui/urlState';
 import { EngineClient } from './worker/client';
 import { isBackendRequest, type BackendRequest } from './worker/protocol';
 import './ui/app.css';
 
-function initialBackend(): BackendRequest {
-  const asked = new URLSearchParams(location.search).get('backend');
-  if (asked === null) return 'auto';
-  if (isBackendRequest(asked)) return asked;
-  console.warn(`ignoring ?backend=${asked}: expected auto, webgpu, wasm, webgl or cpu`);
-  return 'auto';
+const BACKEND_KEY = 'ddgan-web.backend';
+
+function storedBackend(): BackendRequest | undefined {
+  try {
+    const v = localStorage.getItem(BACKEND_KEY);
+    return v !== null && isBackendRequest(v) ? v : undefined;
+  } catch {
+    return undefined; // storage disabled: no memory, no problem
+  }
+}
+
+function rememberBackend(b: BackendRequest): void {
+  try {
+    if (b === 'auto') localStorage.removeItem(BACKEND_KEY);
+    else localStorage.setItem(BACKEND_KEY, b);
+  } catch {
+    /* storage disabled */
+  }
+}
+
+const { state: fromUrl, problems } = parseUrlState(location.search);
+for (const p of problems) console.warn(`ignoring URL parameter ${p}`);
+
+async function fetchJson(url: string): Promise<unknown> {
+  const res = await fetch(url, { cache: 'no-cache' });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
 }
 
 const engine = new EngineClient();
-const store = createAppStore(engine);
+const store = createAppStore(
+  { engine, indexUrl: new URL('models/index.json', document.baseURI).href, fetchJson, random: Math.random },
+  { backend: fromUrl.backend ?? storedBackend(), model: fromUrl.model, batch: fromUrl.batch, seed: fromUrl.seed, slowMotion: fromUrl.slow },
+);
+
+// Store → URL and localStorage. Only a backend the user picked is remembered; the URL keeps
+// what reproduces the current picture (model, batch, the seed of the last run).
+store.subscribe((s, prev) => {
+  if (s.engine.requested !== prev.engine.requested) rememberBackend(s.engine.requested);
+  const seed = s.gen.stats?.seed ?? (s.gen.randomSeed ? undefined : s.gen.seed);
+  const search = writeUrlState(location.search, {
+    model: s.models.selected ?? undefined,
+    batch: s.gen.batch,
+    seed,
+    slow: s.gen.slowMotion ? true : undefined,
+    backend: s.engine.requested === 'auto' ? undefined : s.engine.requested,
+  });
+  if (search !== location.search) history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
+});
+
+// A shared link with a seed: show its picture without a click, once.
+if (fromUrl.seed !== undefined) {
+  const unsubscribe = store.subscribe((s) => {
+    if (canGenerate(s) && s.gen.status === 'idle') {
+      unsubscribe();
+      void s.actions.generate();
+    }
+  });
+}
+
 // Terminating the worker on unload frees its GPU device promptly instead of at GC time; a
 // page kept in the back/forward cache (persisted) keeps its engine for when it comes back.
 window.addEventListener('pagehide', (e) => {
@@ -37,4 +90,4 @@ createRoot(rootEl).render(
   </StrictMode>,
 );
 
-void store.getState().actions.initEngine(initialBackend());
+void store.getState().actions.boot();

@@ -119,8 +119,8 @@ export class DdganEngine {
       imageSize: cfg.imageSize,
       channels: cfg.channels,
       nz: cfg.nz,
+      // (No flopsPerExample() here: it runs a forward pass, seconds on a software GPU.)
       paramCount: generator.paramCount(),
-      flopsPerImage: generator.flopsPerExample(),
     };
     this.model = { info, generator, schedule: ddganSchedule(cfg.T) };
     return info;

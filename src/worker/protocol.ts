@@ -146,7 +146,6 @@ export interface ModelInfo {
   readonly channels: number;
   readonly nz: number;
   readonly paramCount: number;
-  readonly flopsPerImage: number;
 }
 
 export interface WarmupResult {

@@ -9,7 +9,10 @@
  *  - each page records everything that should fail a test: console errors (page and worker),
  *    uncaught page errors, HTTP errors, crashes, and any request that would leave the machine
  *    (those are also blocked: the app must not fetch from the internet at run time);
- *  - screenshots go to test-results/.
+ *  - screenshots go to test-results/;
+ *  - optional fixture models are served under /models/<name>/ and merged into the built
+ *    models/index.json, so tests can use a tiny random-weight checkpoint (or a broken one)
+ *    without touching public/models/, which a trainer may be rewriting.
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -17,8 +20,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
-import { preview, type PreviewServer } from 'vite';
+import { preview, type Plugin, type PreviewServer } from 'vite';
+import { MODEL_INDEX_FORMAT, catalogEntry, parseModelIndex, type ModelIndexEntry } from '../../src/store/modelCatalog';
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
@@ -63,11 +68,64 @@ export interface TrackedPage {
   problemLines(): string[];
 }
 
+/** A checkpoint served by the harness at /models/<name>/; no weights → weights.bin is a 404. */
+export interface FixtureModel {
+  readonly name: string;
+  readonly modelJson: unknown;
+  readonly weights?: ArrayBuffer;
+}
+
+export interface HarnessOptions {
+  readonly fixtures?: readonly FixtureModel[];
+}
+
+/**
+ * Serves fixture models and a models/index.json that lists them first, then the built ones.
+ * Registered before Vite's static middleware, so it wins for these paths only.
+ */
+function fixturePlugin(fixtures: readonly FixtureModel[]): Plugin {
+  const byName = new Map(fixtures.map((f) => [f.name, f]));
+  return {
+    name: 'test-fixture-models',
+    configurePreviewServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0];
+        if (url === '/models/index.json') {
+          void (async () => {
+            const built = parseModelIndex(JSON.parse(await readFile(path.join(REPO_ROOT, 'dist', 'models', 'index.json'), 'utf8')));
+            const extra: ModelIndexEntry[] = [];
+            for (const f of fixtures) {
+              const r = catalogEntry(f.name, f.modelJson);
+              if ('entry' in r) extra.push(r.entry);
+            }
+            res.setHeader('Content-Type', 'application/json');
+            res.end(JSON.stringify({ format: MODEL_INDEX_FORMAT, models: [...extra, ...built.models.filter((m) => !byName.has(m.name))], skipped: built.skipped }));
+          })().catch(next);
+          return;
+        }
+        const m = /^\/models\/([^/]+)\/(model\.json|weights\.bin)$/.exec(url);
+        const f = m ? byName.get(m[1]) : undefined;
+        if (!m || !f) return next();
+        if (m[2] === 'model.json') {
+          res.setHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify(f.modelJson));
+        } else if (f.weights) {
+          res.setHeader('Content-Type', 'application/octet-stream');
+          res.end(Buffer.from(f.weights));
+        } else {
+          res.statusCode = 404;
+          res.end('not found');
+        }
+      });
+    },
+  };
+}
+
 export interface Harness {
   readonly baseUrl: string;
   readonly context: BrowserContext;
   /** Opens a new tab with problem tracking attached (before any navigation). */
-  newPage(): Promise<TrackedPage>;
+  newPage(opts?: { viewport?: { width: number; height: number } }): Promise<TrackedPage>;
   /** Saves a full-page screenshot as test-results/<name>.png and returns its path. */
   screenshot(page: Page, name: string): Promise<string>;
   close(): Promise<void>;
@@ -94,7 +152,7 @@ async function warnIfStale(): Promise<void> {
   if (src > built) console.warn('harness: src/ changed after the last `vite build`; these tests run the older dist/ (npm run test:e2e rebuilds)');
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   if (!existsSync(DIST_INDEX)) throw new Error('dist/ is missing: run `npx vite build` first (npm run test:e2e does)');
   await warnIfStale();
   const executablePath = chromiumPath();
@@ -108,6 +166,7 @@ export async function startHarness(): Promise<Harness> {
     server = await preview({
       root: REPO_ROOT,
       logLevel: 'warn',
+      plugins: options.fixtures?.length ? [fixturePlugin(options.fixtures)] : [],
       preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
     });
     const address = server.httpServer.address() as AddressInfo | string | null;
@@ -139,8 +198,9 @@ export async function startHarness(): Promise<Harness> {
       baseUrl,
       context: ctx,
 
-      async newPage() {
+      async newPage(opts = {}) {
         const page = await ctx.newPage();
+        if (opts.viewport) await page.setViewportSize(opts.viewport);
         // externalRequests is shared: routes are per context, so it lists every page's.
         const problems: PageProblems = { consoleErrors: [], pageErrors: [], httpErrors: [], externalRequests, crashes: [] };
         const log: string[] = [];

@@ -1,0 +1,122 @@
+/** Models slice: the catalog (models/index.json), loading with progress, warm-up per batch. */
+import { toSerializedError } from '../../worker/client';
+import { parseModelIndex } from '../modelCatalog';
+import type { AppActions, ModelsSlice } from '../types';
+import type { SliceContext } from './context';
+
+export function initialModels(selected: string | null): ModelsSlice {
+  return {
+    catalogStatus: 'idle',
+    catalog: [],
+    skipped: [],
+    catalogError: null,
+    selected,
+    status: 'idle',
+    loadedBytes: 0,
+    totalBytes: 0,
+    warmup: null,
+    result: null,
+    warmBatches: [],
+    error: null,
+  };
+}
+
+export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' | 'selectModel' | 'loadModel' | 'setBatch'> & { warmup(batch: number): Promise<void> } {
+  const { get, patch, counters, env } = ctx;
+
+  async function warmup(batch: number): Promise<void> {
+    const generation = ++counters.warmup;
+    const load = counters.load;
+    const current = (): boolean => generation === counters.warmup && load === counters.load;
+    patch('models', { status: 'warming', warmup: null, error: null });
+    try {
+      const r = await env.engine.warmup({ batch }, { onProgress: (warmupProgress) => current() && patch('models', { warmup: warmupProgress }) });
+      if (!current()) return;
+      patch('models', { status: 'ready', warmup: null, warmBatches: [...get().models.warmBatches, r.batch] });
+      // The batch may have changed while this one warmed up.
+      await ensureWarm();
+    } catch (e) {
+      // A newer warm-up, load or init answers for itself; anything else (even a cancel) is
+      // shown, with a retry, rather than leaving the bar spinning.
+      if (!current()) return;
+      patch('models', { status: 'error', warmup: null, error: toSerializedError(e) });
+    }
+  }
+
+  async function ensureWarm(): Promise<void> {
+    const s = get();
+    if (s.models.status === 'ready' && !s.models.warmBatches.includes(s.gen.batch)) await warmup(s.gen.batch);
+  }
+
+  return {
+    warmup,
+
+    async loadCatalog() {
+      patch('models', { catalogStatus: 'loading', catalogError: null });
+      try {
+        const index = parseModelIndex(await env.fetchJson(env.indexUrl));
+        const wanted = get().models.selected;
+        let selected: string | null = index.models.find((m) => m.name === wanted)?.name ?? index.models[0]?.name ?? null;
+        if (wanted !== null && selected !== wanted && index.models.length > 0) {
+          console.warn(`model "${wanted}" is not in the model list; using ${selected}`);
+        }
+        if (index.models.length === 0) selected = null;
+        patch('models', {
+          catalogStatus: 'ready',
+          catalog: index.models,
+          skipped: index.skipped,
+          selected,
+          catalogError: index.models.length === 0 ? 'no generator ships under models/ (see models/index.json)' : null,
+        });
+      } catch (e) {
+        patch('models', { catalogStatus: 'error', catalogError: `could not read the model list: ${(e as Error).message}` });
+      }
+    },
+
+    async selectModel(name) {
+      if (!get().models.catalog.some((m) => m.name === name)) return;
+      patch('models', { selected: name });
+      await get().actions.loadModel();
+    },
+
+    async loadModel() {
+      const s = get();
+      const entry = s.models.catalog.find((m) => m.name === s.models.selected);
+      if (!entry || s.engine.status !== 'ready') return;
+      const generation = ++counters.load;
+      counters.warmup++;
+      counters.run++;
+      counters.reroll++;
+      const current = (): boolean => generation === counters.load;
+      patch('models', { status: 'downloading', loadedBytes: 0, totalBytes: entry.weightBytes, warmup: null, result: null, warmBatches: [], error: null });
+      patch('gen', { status: s.gen.status === 'running' ? 'cancelled' : s.gen.status, trajectory: null, stats: null, playing: false, position: 0 });
+      patch('reroll', { status: 'idle', branches: [], seeds: [], fromK: null, error: null });
+      ctx.set(() => ({ enlarged: null }));
+      const batch = s.gen.batch;
+      try {
+        const result = await env.engine.loadModel(
+          { name: entry.name, url: new URL(entry.path, env.indexUrl).href, warmupBatch: batch },
+          {
+            onProgress: (p) => {
+              if (!current()) return;
+              if (p.status === 'download') patch('models', { status: 'downloading', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes });
+              else patch('models', { status: 'warming', warmup: p });
+            },
+          },
+        );
+        if (!current()) return;
+        patch('models', { status: 'ready', result, warmup: null, warmBatches: [result.warmup.batch], loadedBytes: result.bytes, totalBytes: result.bytes });
+        patch('engine', { memory: result.memory });
+        await ensureWarm();
+      } catch (e) {
+        if (!current()) return;
+        patch('models', { status: 'error', warmup: null, error: toSerializedError(e) });
+      }
+    },
+
+    async setBatch(batch) {
+      patch('gen', { batch });
+      await ensureWarm();
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * The store against a fake engine (no worker, no tfjs): boot order, progress, streaming
+ * into the trajectory, superseded runs, warm-up on batch change, re-roll branches, errors.
+ */
+import { describe, expect, it } from 'vitest';
+import { createAppStore, type AppStore } from '../../src/store/store';
+import { MODEL_INDEX_FORMAT, type ModelIndexEntry } from '../../src/store/modelCatalog';
+import type { EngineApi, GenerateParams, LoadModelParams, RerollParams, StepProgress } from '../../src/worker/protocol';
+import { EngineError } from '../../src/worker/client';
+
+const S = 2;
+const T = 4;
+const entry: ModelIndexEntry = {
+  name: 'm',
+  path: 'm/',
+  description: 'fake',
+  kind: 'ddgan-generator',
+  T,
+  imageSize: S,
+  channels: 1,
+  paramCount: 10,
+  weightBytes: 400,
+  dataset: null,
+  iterations: null,
+  wallSeconds: null,
+  createdAt: null,
+  metrics: {},
+};
+const buf = (batch: number, v: number): ArrayBuffer => new Uint8ClampedArray(batch * S * S * 4).fill(v).buffer;
+const memory = { numTensors: 7, numBytes: 100 };
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+interface Calls {
+  load: LoadModelParams[];
+  warmup: number[];
+  generate: GenerateParams[];
+  reroll: RerollParams[];
+  cancel: number;
+}
+
+function fakeEngine(opts: { failLoad?: boolean; gate?: () => Promise<void> } = {}): { engine: EngineApi; calls: Calls } {
+  const calls: Calls = { load: [], warmup: [], generate: [], reroll: [], cancel: 0 };
+  const engine: EngineApi = {
+    async init({ backend }) {
+      return { requested: backend, backend: backend === 'auto' ? 'wasm' : backend, adapter: { available: false, detail: 'fake' }, reason: 'fake', failures: [], wasm: null, numTensors: 0, ms: 1 };
+    },
+    async probeGenerator() {
+      throw new Error('not used');
+    },
+    async loadModel(p, o) {
+      calls.load.push(p);
+      o?.onProgress?.({ status: 'download', loadedBytes: 200, totalBytes: 400 });
+      if (opts.failLoad) throw new EngineError({ name: 'ModelLoadError', code: 'model-load-failed', message: 'm: could not fetch weights.bin: HTTP 404' });
+      o?.onProgress?.({ status: 'warmup', phase: 'run', done: 4, total: 4 });
+      const warmup = { batch: p.warmupBatch, compileMs: 0, shaders: 0, firstRunMs: 1, ms: 1 };
+      return { model: { name: p.name, T, imageSize: S, channels: 1, nz: 2, paramCount: 10 }, backend: 'wasm', bytes: 400, downloadMs: 1, warmup, memory };
+    },
+    async warmup({ batch }) {
+      calls.warmup.push(batch);
+      return { batch, compileMs: 0, shaders: 0, firstRunMs: 1, ms: 1 };
+    },
+    async generate(p, o) {
+      calls.generate.push(p);
+      for (let k = T; k >= 1; k--) {
+        await opts.gate?.();
+        const step: StepProgress = { status: 'step', branch: 0, k, T, xK: buf(p.batch, 10 * k), x0Pred: buf(p.batch, 10 * k + 1), ms: 1 };
+        o?.onProgress?.(step);
+      }
+      return { seed: p.seed, batch: p.batch, width: S, height: S, T, x0: buf(p.batch, 11), stepMs: [1, 1, 1, 1], totalMs: 4, backend: 'wasm', memory };
+    },
+    async reroll(p, o) {
+      calls.reroll.push(p);
+      const branches = [];
+      for (let b = 0; b < p.branches; b++) {
+        for (let k = p.fromK; k >= 1; k--) o?.onProgress?.({ status: 'step', branch: b, k, T, xK: buf(1, k === p.fromK ? 10 * k : 100 + b), x0Pred: buf(1, 200 + b), ms: 1 });
+        branches.push({ seed: b, x0: buf(1, 200 + b), stepMs: [] });
+      }
+      return { fromK: p.fromK, parentSeed: 0, batch: 1, width: S, height: S, T, branches, memory };
+    },
+    async cancel() {
+      calls.cancel++;
+      return { cancelled: 0 };
+    },
+    async memory() {
+      return memory;
+    },
+  };
+  return { engine, calls };
+}
+
+function makeStore(engine: EngineApi, initial = {}): AppStore {
+  return createAppStore(
+    {
+      engine,
+      indexUrl: 'http://127.0.0.1:1/models/index.json',
+      fetchJson: async () => ({ format: MODEL_INDEX_FORMAT, models: [entry], skipped: [{ name: 'mnist-classifier', reason: 'not a DD-GAN generator' }] }),
+      random: () => 0.5,
+    },
+    initial,
+  );
+}
+
+describe('app store', () => {
+  it('boots: catalog + engine, then loads the first model warmed for the batch', async () => {
+    const { engine, calls } = fakeEngine();
+    const store = makeStore(engine, { batch: 1 });
+    await store.getState().actions.boot();
+    const s = store.getState();
+    expect(s.engine.status).toBe('ready');
+    expect(s.models.selected).toBe('m');
+    expect(s.models.status).toBe('ready');
+    expect(s.models.warmBatches).toEqual([1]);
+    expect(calls.load).toEqual([{ name: 'm', url: 'http://127.0.0.1:1/models/m/', warmupBatch: 1 }]);
+    expect(s.engine.memory).toEqual(memory);
+  });
+
+  it('streams a generate into the trajectory, following with the slider', async () => {
+    const { engine, calls } = fakeEngine();
+    const store = makeStore(engine, { batch: 1, seed: 42 });
+    await store.getState().actions.boot();
+    const positions: number[] = [];
+    const unsub = store.subscribe((s) => positions.push(s.gen.position));
+    await store.getState().actions.generate();
+    unsub();
+    const g = store.getState().gen;
+    expect(calls.generate).toEqual([{ batch: 1, seed: 42, minStepMs: 0 }]);
+    expect(g.status).toBe('done');
+    expect(g.trajectory!.xs.map((f) => f!.rgba[0])).toEqual([40, 30, 20, 10, 11]);
+    expect(g.position).toBe(T);
+    expect([...new Set(positions)]).toEqual([0, 1, 2, 3, 4]);
+    expect(g.stats).toMatchObject({ seed: 42, totalMs: 4 });
+    expect(g.count).toBe(1);
+  });
+
+  it('uses a fresh random seed each time unless one was typed, and honours slow motion', async () => {
+    const { engine, calls } = fakeEngine();
+    const store = makeStore(engine, { batch: 1 });
+    await store.getState().actions.boot();
+    expect(store.getState().gen.randomSeed).toBe(true);
+    store.getState().actions.setSlowMotion(true);
+    await store.getState().actions.generate();
+    store.getState().actions.setSeed(9);
+    await store.getState().actions.generate();
+    expect(calls.generate.map((g) => g.seed)).toEqual([2147483648, 9]);
+    expect(calls.generate[0].minStepMs).toBeGreaterThan(0);
+  });
+
+  it('scrubbing and playback are pure state changes', async () => {
+    const { engine, calls } = fakeEngine();
+    const store = makeStore(engine, { batch: 1 });
+    await store.getState().actions.boot();
+    await store.getState().actions.generate();
+    const a = store.getState().actions;
+    a.setPosition(1);
+    expect(store.getState().gen).toMatchObject({ position: 1, follow: false });
+    a.stepPosition(-5);
+    expect(store.getState().gen.position).toBe(0);
+    a.stepPosition(99);
+    expect(store.getState().gen.position).toBe(T);
+    a.setPlaying(true);
+    expect(store.getState().gen).toMatchObject({ playing: true, position: 0 });
+    a.setView('x0');
+    expect(store.getState().gen.view).toBe('x0');
+    expect(calls.generate).toHaveLength(1);
+  });
+
+  it('ignores a superseded run: only the newest generate writes the trajectory', async () => {
+    let release!: () => void;
+    let gated = true;
+    const gate = () => (gated ? new Promise<void>((r) => (release = r)) : Promise.resolve());
+    const { engine } = fakeEngine({ gate });
+    const store = makeStore(engine, { batch: 1, seed: 1 });
+    await store.getState().actions.boot();
+    const first = store.getState().actions.generate();
+    await tick();
+    gated = false;
+    const firstRelease = release;
+    store.getState().actions.setSeed(2);
+    await store.getState().actions.generate();
+    firstRelease();
+    await first;
+    const g = store.getState().gen;
+    expect(g.status).toBe('done');
+    expect(g.stats!.seed).toBe(2);
+    expect(g.count).toBe(1);
+  });
+
+  it('warms up when the batch changes to a size not yet warm, and gates Generate meanwhile', async () => {
+    const { engine, calls } = fakeEngine();
+    const store = makeStore(engine, { batch: 1 });
+    await store.getState().actions.boot();
+    await store.getState().actions.setBatch(16);
+    expect(calls.warmup).toEqual([16]);
+    await store.getState().actions.setBatch(1);
+    expect(calls.warmup).toEqual([16]);
+    expect(store.getState().models.warmBatches).toEqual([1, 16]);
+  });
+
+  it('re-roll branches share the kept prefix and fill in their own steps', async () => {
+    const { engine, calls } = fakeEngine();
+    const store = makeStore(engine, { batch: 1 });
+    await store.getState().actions.boot();
+    await store.getState().actions.generate();
+    store.getState().actions.setPosition(2);
+    store.getState().actions.setBranchCount(2);
+    await store.getState().actions.reroll();
+    expect(calls.reroll[0]).toMatchObject({ fromK: 2, branches: 2 });
+    const r = store.getState().reroll;
+    expect(r.status).toBe('done');
+    expect(r.branches).toHaveLength(2);
+    const main = store.getState().gen.trajectory!;
+    for (const b of r.branches) {
+      expect(b.xs[0]).toBe(main.xs[0]);
+      expect(b.xs[2]!.hash).toBe(main.xs[2]!.hash);
+      expect(b.xs[4]!.hash).not.toBe(main.xs[4]!.hash);
+    }
+    expect(r.branches[0].xs[4]!.hash).not.toBe(r.branches[1].xs[4]!.hash);
+  });
+
+  it('a failed load shows the error and a retry loads again', async () => {
+    const { engine, calls } = fakeEngine({ failLoad: true });
+    const store = makeStore(engine);
+    await store.getState().actions.boot();
+    expect(store.getState().models.status).toBe('error');
+    expect(store.getState().models.error).toMatchObject({ code: 'model-load-failed' });
+    await store.getState().actions.loadModel();
+    expect(calls.load).toHaveLength(2);
+  });
+
+  it('switching backends forgets the run and reloads the model', async () => {
+    const { engine, calls } = fakeEngine();
+    const store = makeStore(engine, { batch: 1 });
+    await store.getState().actions.boot();
+    await store.getState().actions.generate();
+    await store.getState().actions.initEngine('cpu');
+    expect(store.getState().engine.info!.backend).toBe('cpu');
+    expect(store.getState().gen.trajectory).toBeNull();
+    expect(calls.load).toHaveLength(2);
+    expect(store.getState().models.status).toBe('ready');
+  });
+});
