@@ -13,6 +13,8 @@ import { App } from './ui/App';
 import { canGenerate, createAppStore } from './store/store';
 import { parseUrlState, writeUrlState } from './ui/urlState';
 import { EngineClient } from './worker/client';
+import { idbSessions } from './ui/idbSessions';
+import { memorySessions } from './store/sessions';
 import { isBackendRequest, type BackendRequest } from './worker/protocol';
 import './ui/app.css';
 
@@ -47,7 +49,14 @@ async function fetchJson(url: string): Promise<unknown> {
 
 const engine = new EngineClient();
 const store = createAppStore(
-  { engine, indexUrl: new URL('models/index.json', document.baseURI).href, fetchJson, random: Math.random },
+  {
+    engine,
+    indexUrl: new URL('models/index.json', document.baseURI).href,
+    fetchJson,
+    random: Math.random,
+    // Training sessions autosave to IndexedDB (kept across reloads); without it, in memory.
+    sessions: typeof indexedDB !== 'undefined' ? idbSessions() : memorySessions(),
+  },
   { backend: fromUrl.backend ?? storedBackend(), model: fromUrl.model, batch: fromUrl.batch, seed: fromUrl.seed, slowMotion: fromUrl.slow },
 );
 

@@ -15,10 +15,12 @@ import { makeContext } from './slices/context';
 import { engineActions, initialEngine, initialProbe } from './slices/engineSlice';
 import { generateActions, initialGen, initialReroll } from './slices/generateSlice';
 import { initialModels, modelActions } from './slices/modelSlice';
+import { initialTrain, trainActions } from './slices/trainSlice';
 import type { AppState, InitialSettings, StoreEnv } from './types';
 
 export type * from './types';
-export { canGenerate } from './slices/context';
+export { canGenerate, isTraining } from './slices/context';
+export { DEFAULT_TRAINING_SETTINGS, iterationsPerSecond } from './slices/trainSlice';
 export { DEFAULT_PROBE_SETTINGS } from './slices/engineSlice';
 
 export type AppStore = StoreApi<AppState>;
@@ -36,11 +38,14 @@ export function createAppStore(env: StoreEnv, initial: InitialSettings = {}): Ap
       gen: initialGen(initial.batch ?? 4, initial.seed, initial.slowMotion ?? false, env.random),
       reroll: initialReroll,
       enlarged: null,
+      train: initialTrain(),
       actions: {
+        ...trainActions(ctx),
         ...engineActions(ctx),
         ...models,
         ...generateActions(ctx),
         async boot() {
+          void get().actions.listSessions();
           await Promise.all([get().actions.loadCatalog(), get().actions.initEngine(get().engine.requested)]);
           // Whichever finished second may have found the other not ready yet.
           const s = get();

@@ -5,6 +5,7 @@
 import type { ModelIndexEntry, SkippedModel } from './modelCatalog';
 import type { Trajectory, View } from './history';
 import type { BatchSize } from './settings';
+import type { SessionStorage, SessionSummary } from './sessions';
 import type {
   BackendRequest,
   EngineApi,
@@ -14,6 +15,9 @@ import type {
   ProbeGeneratorResult,
   ProbeProgress,
   SerializedError,
+  TrainingCheckpoint,
+  TrainingSettings,
+  TrainingState,
   WarmupProgress,
 } from '../worker/protocol';
 
@@ -62,6 +66,8 @@ export interface ModelsSlice {
   /** Batch sizes warmed up on the current backend for the current model. */
   readonly warmBatches: readonly number[];
   readonly error: SerializedError | null;
+  /** File name of an imported model now loaded in place of the selected catalog model. */
+  readonly imported: string | null;
 }
 
 /** Timings of the last finished run (ms). */
@@ -110,6 +116,104 @@ export interface Enlarged {
   readonly sample: number;
 }
 
+/** One decoded upload: `pixels` is size × size × channels uint8 at the model's size. */
+export interface UploadItem {
+  readonly id: number;
+  readonly name: string;
+  readonly pixels: Uint8Array;
+  readonly size: number;
+  readonly channels: number;
+  /** The original image's dimensions and format. */
+  readonly width: number;
+  readonly height: number;
+  readonly format: string;
+}
+
+export interface UploadProblem {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** What `addFiles` needs of a file; a DOM `File` is one. */
+export interface UploadSource {
+  readonly name: string;
+  readonly size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export type DataSource = 'uploads' | 'mnist' | 'emoji';
+export type TrainStatus = 'idle' | 'starting' | TrainingState | 'error';
+
+export interface PreviewFrame {
+  readonly iteration: number;
+  /** RGBA8, [batch, height, width, 4]. */
+  readonly frame: Uint8ClampedArray<ArrayBuffer>;
+  readonly batch: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Loss curves as columns (uPlot's layout), appended in place: `length` in the slice is what
+ * changes, so a chart subscribes to that and reads the arrays (STYLE habit 13, transient
+ * updates); the arrays are never copied per iteration.
+ */
+export interface TrainSeries {
+  readonly iteration: number[];
+  readonly lossD: number[];
+  readonly lossG: number[];
+  readonly dReal: number[];
+  readonly dFake: number[];
+  /** null on iterations without the lazy R1 penalty (a gap in the curve). */
+  readonly r1: (number | null)[];
+  readonly ms: number[];
+}
+
+export interface TrainRunInfo {
+  readonly init: 'finetune' | 'scratch' | 'resume';
+  readonly images: number;
+  readonly generatorParams: number;
+  readonly discriminatorParams: number;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly startIteration: number;
+}
+
+export interface TrainSlice {
+  readonly source: DataSource;
+  readonly uploads: readonly UploadItem[];
+  readonly problems: readonly UploadProblem[];
+  /** Files being read and decoded (null when idle). */
+  readonly decoding: { readonly done: number; readonly total: number } | null;
+  readonly digits: readonly number[];
+  readonly emojiCategory: number | null;
+  readonly emojiSearch: string;
+  readonly init: 'finetune' | 'scratch';
+  readonly settings: TrainingSettings;
+  readonly status: TrainStatus;
+  readonly run: TrainRunInfo | null;
+  readonly note: string | null;
+  /** The latest state message (divergence, rollback). */
+  readonly message: string | null;
+  readonly error: SerializedError | null;
+  readonly iteration: number;
+  readonly elapsedMs: number;
+  readonly memory: EngineMemory | null;
+  readonly series: TrainSeries;
+  readonly length: number;
+  readonly previews: readonly PreviewFrame[];
+  /** Index into `previews` shown in the grid; null follows the newest. */
+  readonly previewIndex: number | null;
+  readonly lastGoodIteration: number | null;
+  readonly checkpoint: TrainingCheckpoint | null;
+  /** The page is hidden (background tab): browsers throttle it. */
+  readonly hidden: boolean;
+  /** Saved sessions (newest first) and the one this run autosaves to. */
+  readonly sessions: readonly SessionSummary[];
+  readonly sessionId: string | null;
+  readonly autosave: { readonly status: 'idle' | 'saving' | 'saved' | 'error'; readonly iteration: number; readonly message: string | null };
+}
+
 export interface AppActions {
   /** Fetches the model list and initialises the engine, then loads the selected model. */
   boot(): Promise<void>;
@@ -137,6 +241,31 @@ export interface AppActions {
   closeEnlarged(): void;
   setProbeSettings(patch: Partial<ProbeSettings>): void;
   runProbe(): Promise<void>;
+  /** Reads and decodes files (in the worker); bad ones become problems, the rest load. */
+  addFiles(files: readonly UploadSource[]): Promise<void>;
+  removeUpload(id: number): void;
+  clearUploads(): void;
+  setDataSource(source: DataSource): void;
+  setDigits(digits: readonly number[]): void;
+  setEmojiFilter(category: number | null, search: string): void;
+  setTrainInit(init: 'finetune' | 'scratch'): void;
+  setTrainSettings(patch: Partial<TrainingSettings>): void;
+  startTraining(): Promise<void>;
+  pauseTraining(): Promise<void>;
+  resumeTraining(): Promise<void>;
+  stepTraining(): Promise<void>;
+  stopTraining(): Promise<void>;
+  rollbackTraining(): Promise<void>;
+  selectPreview(index: number | null): void;
+  setHidden(hidden: boolean): void;
+  listSessions(): Promise<void>;
+  /** Restores a saved session's data, curves and previews and continues training it. */
+  resumeSession(id: string): Promise<void>;
+  deleteSession(id: string): Promise<void>;
+  /** Loads a model file exported by this app in place of the catalog model. */
+  importModelFile(file: UploadSource): Promise<void>;
+  /** The last training checkpoint's EMA generator as a model file (null: nothing trained). */
+  exportModelFile(): { filename: string; bytes: Uint8Array } | null;
 }
 
 export interface AppState {
@@ -146,6 +275,7 @@ export interface AppState {
   readonly gen: GenerateSlice;
   readonly reroll: RerollSlice;
   readonly enlarged: Enlarged | null;
+  readonly train: TrainSlice;
   readonly actions: AppActions;
 }
 
@@ -157,6 +287,10 @@ export interface StoreEnv {
   fetchJson(url: string): Promise<unknown>;
   /** Uniform in [0, 1), for random seeds. */
   random(): number;
+  /** Where training sessions are autosaved; absent: no autosave. */
+  readonly sessions?: SessionStorage;
+  /** ISO time stamp (tests inject a fixed clock). */
+  now?(): string;
 }
 
 export interface InitialSettings {

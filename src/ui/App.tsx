@@ -15,6 +15,7 @@ import { ExplainerPanel } from './ExplainerPanel';
 import { GeneratePanel } from './GeneratePanel';
 import { ModelPanel } from './ModelPanel';
 import { SampleDialog } from './SampleDialog';
+import { TrainPanel } from './TrainPanel';
 import { StoreContext } from './storeContext';
 
 /** Arrow keys scrub (Home/End jump) anywhere except where a control needs them. */
@@ -59,6 +60,7 @@ export function App({ store }: { store: AppStore }) {
           <main className="main-column">
             <GeneratePanel />
             <BranchesPanel />
+            <TrainPanel />
           </main>
           <aside className="side-column" aria-label="Model and engine">
             <ModelPanel />

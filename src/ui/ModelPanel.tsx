@@ -42,7 +42,27 @@ export function ModelPanel() {
         </div>
       )}
 
-      {entry && (
+      <label className="field import-model">
+        <span>Import a model file</span>
+        <input
+          type="file"
+          accept=".json,application/json"
+          data-testid="model-import"
+          disabled={busy || !engineReady}
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) void actions.importModelFile(f);
+          }}
+        />
+      </label>
+      {m.imported && (
+        <p className="model-description" data-testid="model-imported" data-name={m.imported}>
+          Imported from <strong>{m.imported}</strong> (in place of the checkpoint above).
+        </p>
+      )}
+
+      {entry && !m.imported && (
         <>
           <p className="model-description">{entry.description}</p>
           <dl className="facts compact">

@@ -28,3 +28,18 @@ export async function downloadPng(px: Pixels, filename: string, scale = exportSc
     setTimeout(() => URL.revokeObjectURL(url), 0);
   }
 }
+
+/** Any bytes as a file download (model export). */
+export function downloadBytes(bytes: Uint8Array<ArrayBuffer>, filename: string, type = 'application/octet-stream'): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  try {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = filename;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  }
+}

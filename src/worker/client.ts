@@ -116,6 +116,40 @@ export class EngineClient implements EngineApi {
     return this.request('memory', params, opts);
   }
 
+  /** Decodes uploaded files (answered on arrival, even while a run trains). */
+  decodeImages(params: ParamsOf<'decodeImages'>, opts?: RequestOptions<'decodeImages'>): Promise<ResultOf<'decodeImages'>> {
+    return this.request('decodeImages', params, opts);
+  }
+
+  /** Runs a training job; resolves when it stops or reaches its target, streaming progress. */
+  startTraining(params: ParamsOf<'startTraining'>, opts?: RequestOptions<'startTraining'>): Promise<ResultOf<'startTraining'>> {
+    return this.request('startTraining', params, opts);
+  }
+
+  pauseTraining(params: ParamsOf<'pauseTraining'> = {}): Promise<ResultOf<'pauseTraining'>> {
+    return this.request('pauseTraining', params);
+  }
+
+  resumeTraining(params: ParamsOf<'resumeTraining'> = {}): Promise<ResultOf<'resumeTraining'>> {
+    return this.request('resumeTraining', params);
+  }
+
+  stepTraining(params: ParamsOf<'stepTraining'> = {}): Promise<ResultOf<'stepTraining'>> {
+    return this.request('stepTraining', params);
+  }
+
+  stopTraining(params: ParamsOf<'stopTraining'> = {}): Promise<ResultOf<'stopTraining'>> {
+    return this.request('stopTraining', params);
+  }
+
+  rollbackTraining(params: ParamsOf<'rollbackTraining'> = {}): Promise<ResultOf<'rollbackTraining'>> {
+    return this.request('rollbackTraining', params);
+  }
+
+  importModel(params: ParamsOf<'importModel'>, opts?: RequestOptions<'importModel'>): Promise<ResultOf<'importModel'>> {
+    return this.request('importModel', params, opts);
+  }
+
   /** Sends one command and resolves with its result (or rejects with an EngineError). */
   request<K extends CommandType>(type: K, params: ParamsOf<K>, opts: RequestOptions<K> = {}): Promise<ResultOf<K>> {
     if (this.disposedWith) return Promise.reject(new EngineError(this.disposedWith));

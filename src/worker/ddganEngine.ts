@@ -88,6 +88,11 @@ export class DdganEngine {
     return this.model?.info ?? null;
   }
 
+  /** The loaded generator (training clones it; callers must not dispose it). */
+  get generatorNetwork(): Network<GeneratorConfig> | null {
+    return this.model?.generator ?? null;
+  }
+
   isWarm(batch: number): boolean {
     return this.warmed.has(batch);
   }

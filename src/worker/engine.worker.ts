@@ -25,6 +25,8 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { useBackend } from '../core/backend';
 import { fetchCheckpoint } from '../core/models/checkpointFetch';
+import { parseCheckpoint } from '../core/models/checkpoint';
+import { decodeModelFile } from '../core/io/modelFile';
 import { defaultGeneratorConfig, validateGeneratorConfig, type GeneratorConfig } from '../core/models/generator';
 import { Network } from '../core/models/network';
 import { Rng, randn } from '../core/rng';
@@ -32,8 +34,12 @@ import { chooseBackend } from './chooseBackend';
 import { DdganEngine, checkBatch } from './ddganEngine';
 import { ERROR_NAMES, EngineFailure, isCancellation, messageOf, serialize } from './errors';
 import { JobRegistry, throwIfAborted } from './jobs';
+import { decodeImages } from './decodeImages';
+import { loadTrainingData } from './trainingData';
+import { TrainingSession, buildTrainer, checkSettings } from './trainingSession';
 import {
   CANCELLABLE_COMMANDS,
+  IMMEDIATE_COMMANDS,
   SUPERSEDING_COMMANDS,
   parseCommand,
   type AdapterFacts,
@@ -53,6 +59,12 @@ import {
   type ProgressOf,
   type RequestId,
   type ResultOf,
+  type ImportModelParams,
+  type WarmupProgress,
+  type StartTrainingParams,
+  type StartTrainingResult,
+  type TrainingControlResult,
+  type TrainingProgress,
 } from './protocol';
 
 // The tsconfig loads both the DOM and WebWorker libs (the UI and the worker share it), so
@@ -341,6 +353,70 @@ async function loadModel(params: LoadModelParams, progress: (p: ProgressOf<'load
   return { model, backend, bytes, downloadMs, warmup, memory: engine.memory() };
 }
 
+/** A model file from the user: unpacked and validated here, then used like a loaded model. */
+async function importModel(params: ImportModelParams, progress: (p: WarmupProgress) => void, signal: AbortSignal): Promise<LoadModelResult> {
+  const backend = requireBackend();
+  if (typeof params.name !== 'string' || !(params.bytes instanceof ArrayBuffer)) throw new EngineFailure('bad-request', 'importModel needs a name and the file bytes');
+  const batch = checkBatch(params.warmupBatch);
+  engine.unload();
+  const t0 = performance.now();
+  let ck;
+  try {
+    const file = decodeModelFile(params.bytes);
+    ck = parseCheckpoint(file.modelJson, file.weights);
+  } catch (e) {
+    throw new EngineFailure('model-load-failed', `${params.name}: ${messageOf(e)}`);
+  }
+  const model = engine.adopt(params.name, ck);
+  const downloadMs = performance.now() - t0;
+  const warmup = await engine.warmup(batch, progress, signal);
+  return { model, backend, bytes: params.bytes.byteLength, downloadMs, warmup, memory: engine.memory() };
+}
+
+// ─── training ───────────────────────────────────────────────────────────────────────────
+
+/** The one training run, while it runs (it holds the command queue until it ends). */
+let session: TrainingSession | null = null;
+
+async function startTraining(params: StartTrainingParams, progress: (p: TrainingProgress) => void): Promise<StartTrainingResult> {
+  requireBackend();
+  if (session) throw new EngineFailure('no-training', 'a training run is already active: stop it first');
+  const settings = checkSettings(params.settings);
+  if (typeof params.init !== 'object' || params.init === null) throw new EngineFailure('bad-request', 'startTraining needs an init');
+  const generator = engine.generatorNetwork;
+  let size: number;
+  let channels: 1 | 3;
+  if (params.init.kind === 'resume' || !generator) {
+    // A resumed run's architecture is in its checkpoint; the data follow the model.
+    const nets = (params.init as { modelJson?: { networks?: Record<string, { imageSize?: number; channels?: number }> } }).modelJson?.networks;
+    const g = nets?.generator ?? generator?.config;
+    if (!g || typeof g.imageSize !== 'number' || (g.channels !== 1 && g.channels !== 3)) {
+      throw new EngineFailure('no-model', 'no model is loaded: load one first (its architecture is what gets trained)');
+    }
+    size = g.imageSize;
+    channels = g.channels;
+  } else {
+    size = generator.config.imageSize;
+    channels = generator.config.channels === 1 ? 1 : 3;
+  }
+  const data = await loadTrainingData(params.data, size, channels, scope.location.origin);
+  const built = buildTrainer(params.init, generator, data, settings);
+  const run = new TrainingSession(built.trainer, data, { settings, name: `${engine.loaded?.name ?? 'model'}-finetune`, faultAt: params.faultAt });
+  session = run;
+  try {
+    return await run.run(progress, { init: params.init.kind, note: built.note });
+  } finally {
+    session = null;
+    run.dispose();
+  }
+}
+
+function control(action: (s: TrainingSession) => void): TrainingControlResult {
+  if (!session) return { state: null, iteration: 0 };
+  action(session);
+  return { state: session.current, iteration: session.iteration };
+}
+
 // ─── dispatch ───────────────────────────────────────────────────────────────────────────
 
 type Handler<K extends CommandType> = (params: ParamsOf<K>, progress: (p: ProgressOf<K>) => void, signal: AbortSignal) => Promise<ResultOf<K>>;
@@ -365,6 +441,19 @@ const handlers: { [K in CommandType]: Handler<K> } = {
   // Answered on arrival (see the listener below); listed for exhaustiveness.
   cancel: async () => ({ cancelled: jobs.cancelAll('cancelled by request') }),
   memory: async () => engine.memory(),
+  decodeImages: async (params) => {
+    if (!Array.isArray(params.files) || !isPositiveInt(params.size) || (params.channels !== 1 && params.channels !== 3)) {
+      throw new EngineFailure('bad-request', 'decodeImages needs files, a size and 1 or 3 channels');
+    }
+    return decodeImages(params);
+  },
+  startTraining: (params, progress) => startTraining(params, progress),
+  pauseTraining: async () => control((s) => s.pause()),
+  resumeTraining: async () => control((s) => s.resume()),
+  stepTraining: async () => control((s) => s.step()),
+  stopTraining: async () => control((s) => s.stop()),
+  rollbackTraining: async () => control((s) => s.rollback()),
+  importModel: (params, progress, signal) => importModel(params, progress, signal),
 };
 
 /** ArrayBuffers inside a plain event payload (a few levels deep), to transfer rather than copy. */
@@ -398,7 +487,7 @@ async function run<K extends CommandType>(id: RequestId, type: K, params: Params
     post({ id, kind: 'result', type, result } as EngineEvent);
   } catch (e) {
     // A model half-loaded when its load was cancelled is useless: start clean.
-    if (type === 'loadModel' && isCancellation(e)) engine.unload();
+    if ((type === 'loadModel' || type === 'importModel') && isCancellation(e)) engine.unload();
     post({ id, kind: 'error', type, error: serialize(e) });
   } finally {
     jobs.finish(id);
@@ -420,6 +509,12 @@ scope.addEventListener('message', (e: MessageEvent<unknown>) => {
     post({ id: cmd.id, kind: 'result', type: 'cancel', result: { cancelled: jobs.cancelAll('cancelled by request') } });
     return;
   }
+  if (IMMEDIATE_COMMANDS.includes(cmd.type)) {
+    void run(cmd.id, cmd.type, cmd.params, never);
+    return;
+  }
+  // A new backend or model ends a training run (its tensors would not survive either).
+  if (cmd.type === 'init' || cmd.type === 'loadModel' || cmd.type === 'importModel') session?.stop();
   let signal = never;
   if (CANCELLABLE_COMMANDS.includes(cmd.type)) signal = jobs.supersede(cmd.id);
   else if (SUPERSEDING_COMMANDS.includes(cmd.type)) jobs.cancelAll();

@@ -16,6 +16,8 @@ export const ERROR_NAMES: Record<ErrorCode, string> = {
   cancelled: 'CancelledError',
   'worker-crashed': 'WorkerCrashedError',
   disposed: 'EngineDisposedError',
+  'bad-data': 'BadDataError',
+  'no-training': 'NoTrainingError',
   internal: 'InternalError',
 };
 

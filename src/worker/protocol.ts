@@ -260,6 +260,132 @@ export function branchSeed(seed: number, b: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+// ─── uploads ────────────────────────────────────────────────────────────────────────────
+
+/** One file as read by the UI (bytes transferred); decoding happens in the worker. */
+export interface UploadFile {
+  readonly name: string;
+  readonly bytes: ArrayBuffer;
+}
+
+export interface DecodeImagesParams {
+  readonly files: readonly UploadFile[];
+  /** The model's image size and channels: every image is centre-cropped and resized to it. */
+  readonly size: number;
+  readonly channels: 1 | 3;
+}
+
+/** A decoded image: `pixels` is size × size × channels uint8 (transferred), or why not. */
+export type DecodedImage =
+  | { readonly name: string; readonly ok: true; readonly pixels: ArrayBuffer; readonly width: number; readonly height: number; readonly format: string }
+  | { readonly name: string; readonly ok: false; readonly error: string };
+
+export interface DecodeImagesResult {
+  readonly images: readonly DecodedImage[];
+  readonly ms: number;
+}
+
+// ─── training ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * Where a run starts. 'finetune': G and its EMA copy from the loaded model's (EMA) generator,
+ * a fresh discriminator (shipped models carry no discriminator or optimiser state).
+ * 'scratch': fresh G and D with the loaded model's architecture. 'resume': a resume
+ * checkpoint (autosave) with G, D, EMA G, both optimisers and the iteration.
+ */
+export type TrainingInit =
+  | { readonly kind: 'finetune' }
+  | { readonly kind: 'scratch' }
+  | { readonly kind: 'resume'; readonly modelJson: unknown; readonly weights: ArrayBuffer };
+
+/** The training images. Built-in sets are fetched by the worker from the app's origin. */
+export type TrainingData =
+  | { readonly kind: 'pixels'; readonly name: string; readonly pixels: ArrayBuffer; readonly count: number; readonly size: number; readonly channels: number }
+  | { readonly kind: 'mnist'; readonly dataUrl: string; readonly digits: readonly number[] }
+  | { readonly kind: 'emoji'; readonly dataUrl: string; readonly category: number | null; readonly search: string };
+
+export interface TrainingSettings {
+  readonly iterations: number;
+  readonly batch: number;
+  readonly lrG: number;
+  readonly lrD: number;
+  readonly r1Gamma: number;
+  readonly emaDecay: number;
+  readonly seed: number;
+  /** Preview grid (fixed noise) every this many iterations. */
+  readonly previewEvery: number;
+  readonly previewCount: number;
+  /** A resume checkpoint (last good state; autosave) every this many iterations. */
+  readonly checkpointEvery: number;
+}
+
+export interface StartTrainingParams {
+  readonly init: TrainingInit;
+  readonly data: TrainingData;
+  readonly settings: TrainingSettings;
+  /** Testing only: make iteration n report a NaN loss (divergence handling). */
+  readonly faultAt?: number;
+}
+
+/** One iteration's numbers: a delta, never a history (STYLE anti-pattern 4). */
+export interface IterationStats {
+  readonly iteration: number;
+  readonly lossD: number;
+  readonly lossG: number;
+  /** NaN on iterations without the (lazy) R1 penalty. */
+  readonly r1: number;
+  readonly dReal: number;
+  readonly dFake: number;
+  readonly ms: number;
+}
+
+export type TrainingState = 'running' | 'paused' | 'diverged' | 'stopped' | 'done';
+
+/** A serialised resume checkpoint (model.json object + weights, transferred). */
+export interface TrainingCheckpoint {
+  readonly iteration: number;
+  readonly modelJson: unknown;
+  readonly weights: ArrayBuffer;
+}
+
+export type TrainingProgress =
+  | {
+      readonly status: 'started';
+      readonly iteration: number;
+      readonly init: TrainingInit['kind'];
+      readonly images: number;
+      readonly generatorParams: number;
+      readonly discriminatorParams: number;
+      readonly imageSize: number;
+      readonly channels: number;
+      readonly note: string;
+    }
+  | { readonly status: 'iteration'; readonly stats: IterationStats; readonly elapsedMs: number; readonly memory: EngineMemory }
+  | { readonly status: 'preview'; readonly iteration: number; readonly frame: ArrayBuffer; readonly batch: number; readonly width: number; readonly height: number }
+  | { readonly status: 'state'; readonly state: TrainingState; readonly iteration: number; readonly message: string | null; readonly lastGoodIteration: number | null }
+  | ({ readonly status: 'checkpoint' } & TrainingCheckpoint);
+
+export interface StartTrainingResult {
+  readonly state: 'stopped' | 'done';
+  readonly iteration: number;
+  readonly elapsedMs: number;
+  readonly memory: EngineMemory;
+}
+
+/** A model file exported by this app (src/core/models/modelFile.ts), as its raw bytes. */
+export interface ImportModelParams {
+  readonly name: string;
+  readonly bytes: ArrayBuffer;
+  readonly warmupBatch: number;
+}
+
+export type TrainingControlParams = Record<string, never>;
+export interface TrainingControlResult {
+  /** State after the command; null when no training run exists. */
+  readonly state: TrainingState | null;
+  readonly iteration: number;
+}
+
 export const MAX_BATCH = 64;
 export const MAX_BRANCHES = 8;
 
@@ -275,6 +401,16 @@ export interface CommandSpecs {
   reroll: { params: RerollParams; result: RerollResult; progress: StepProgress };
   cancel: { params: CancelParams; result: CancelResult; progress: never };
   memory: { params: MemoryParams; result: EngineMemory; progress: never };
+  decodeImages: { params: DecodeImagesParams; result: DecodeImagesResult; progress: never };
+  startTraining: { params: StartTrainingParams; result: StartTrainingResult; progress: TrainingProgress };
+  pauseTraining: { params: TrainingControlParams; result: TrainingControlResult; progress: never };
+  resumeTraining: { params: TrainingControlParams; result: TrainingControlResult; progress: never };
+  stepTraining: { params: TrainingControlParams; result: TrainingControlResult; progress: never };
+  stopTraining: { params: TrainingControlParams; result: TrainingControlResult; progress: never };
+  /** Loads a model file in place of the current model (like loadModel, from bytes). */
+  importModel: { params: ImportModelParams; result: LoadModelResult; progress: WarmupProgress };
+  /** After a divergence: restore the last good checkpoint and pause there. */
+  rollbackTraining: { params: TrainingControlParams; result: TrainingControlResult; progress: never };
 }
 
 export type CommandType = keyof CommandSpecs;
@@ -282,13 +418,37 @@ export type ParamsOf<K extends CommandType> = CommandSpecs[K]['params'];
 export type ResultOf<K extends CommandType> = CommandSpecs[K]['result'];
 export type ProgressOf<K extends CommandType> = CommandSpecs[K]['progress'];
 
-export const COMMAND_TYPES = ['init', 'probeGenerator', 'loadModel', 'warmup', 'generate', 'reroll', 'cancel', 'memory'] as const satisfies readonly CommandType[];
+export const COMMAND_TYPES = [
+  'init',
+  'probeGenerator',
+  'loadModel',
+  'warmup',
+  'generate',
+  'reroll',
+  'cancel',
+  'memory',
+  'decodeImages',
+  'startTraining',
+  'pauseTraining',
+  'resumeTraining',
+  'stepTraining',
+  'stopTraining',
+  'rollbackTraining',
+  'importModel',
+] as const satisfies readonly CommandType[];
+
+/**
+ * Commands answered on arrival, outside the serial queue: `startTraining` holds the queue
+ * for the whole run, so its controls must not wait behind it; `decodeImages` uses no tfjs
+ * (OffscreenCanvas only), so uploads decode while a run trains.
+ */
+export const IMMEDIATE_COMMANDS: readonly CommandType[] = ['cancel', 'decodeImages', 'pauseTraining', 'resumeTraining', 'stepTraining', 'stopTraining', 'rollbackTraining'];
 
 /** Commands that supersede (cancel) any sampling request still running or queued. */
-export const SUPERSEDING_COMMANDS: readonly CommandType[] = ['init', 'loadModel', 'warmup', 'generate', 'reroll', 'cancel'];
+export const SUPERSEDING_COMMANDS: readonly CommandType[] = ['init', 'loadModel', 'importModel', 'warmup', 'generate', 'reroll', 'cancel'];
 
 /** Commands that run sampling and can therefore be cancelled. */
-export const CANCELLABLE_COMMANDS: readonly CommandType[] = ['loadModel', 'warmup', 'generate', 'reroll'];
+export const CANCELLABLE_COMMANDS: readonly CommandType[] = ['loadModel', 'importModel', 'warmup', 'generate', 'reroll'];
 
 /** UI → worker. A union over `type`, so `switch (cmd.type)` narrows `params`. */
 export type Command = { [K in CommandType]: { readonly id: RequestId; readonly type: K; readonly params: ParamsOf<K> } }[CommandType];
@@ -320,6 +480,10 @@ export const ERROR_CODES = [
   'worker-crashed',
   /** The client was disposed while the request was in flight. */
   'disposed',
+  /** An uploaded file or a built-in data set could not be turned into training data. */
+  'bad-data',
+  /** A training command that needs a run arrived when there is none (or a second run). */
+  'no-training',
   /** Anything else: a bug or an unexpected runtime failure. */
   'internal',
 ] as const;

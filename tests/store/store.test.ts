@@ -7,6 +7,7 @@ import { createAppStore, type AppStore } from '../../src/store/store';
 import { MODEL_INDEX_FORMAT, type ModelIndexEntry } from '../../src/store/modelCatalog';
 import type { EngineApi, GenerateParams, LoadModelParams, RerollParams, StepProgress } from '../../src/worker/protocol';
 import { EngineError } from '../../src/worker/client';
+import { trainingStubs } from './trainingStubs';
 
 const S = 2;
 const T = 4;
@@ -84,6 +85,7 @@ function fakeEngine(opts: { failLoad?: boolean; gate?: () => Promise<void> } = {
     async memory() {
       return memory;
     },
+    ...trainingStubs(),
   };
   return { engine, calls };
 }

@@ -24,8 +24,9 @@ export class Adam {
     public config: AdamConfig,
   ) {
     for (const [name, p] of params.vars) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      // In a tidy: the zerosLike initial values would otherwise outlive the optimiser.
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 

@@ -18,10 +18,11 @@ export function initialModels(selected: string | null): ModelsSlice {
     result: null,
     warmBatches: [],
     error: null,
+    imported: null,
   };
 }
 
-export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' | 'selectModel' | 'loadModel' | 'setBatch'> & { warmup(batch: number): Promise<void> } {
+export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' | 'selectModel' | 'loadModel' | 'setBatch' | 'importModelFile'> & { warmup(batch: number): Promise<void> } {
   const { get, patch, counters, env } = ctx;
 
   async function warmup(batch: number): Promise<void> {
@@ -88,7 +89,7 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
       counters.run++;
       counters.reroll++;
       const current = (): boolean => generation === counters.load;
-      patch('models', { status: 'downloading', loadedBytes: 0, totalBytes: entry.weightBytes, warmup: null, result: null, warmBatches: [], error: null });
+      patch('models', { status: 'downloading', loadedBytes: 0, totalBytes: entry.weightBytes, warmup: null, result: null, warmBatches: [], error: null, imported: null });
       patch('gen', { status: s.gen.status === 'running' ? 'cancelled' : s.gen.status, trajectory: null, stats: null, playing: false, position: 0 });
       patch('reroll', { status: 'idle', branches: [], seeds: [], fromK: null, error: null });
       ctx.set(() => ({ enlarged: null }));
@@ -103,6 +104,34 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
               else patch('models', { status: 'warming', warmup: p });
             },
           },
+        );
+        if (!current()) return;
+        patch('models', { status: 'ready', result, warmup: null, warmBatches: [result.warmup.batch], loadedBytes: result.bytes, totalBytes: result.bytes });
+        patch('engine', { memory: result.memory });
+        await ensureWarm();
+      } catch (e) {
+        if (!current()) return;
+        patch('models', { status: 'error', warmup: null, error: toSerializedError(e) });
+      }
+    },
+
+    async importModelFile(file) {
+      const s = get();
+      if (s.engine.status !== 'ready') return;
+      const generation = ++counters.load;
+      counters.warmup++;
+      counters.run++;
+      counters.reroll++;
+      const current = (): boolean => generation === counters.load;
+      patch('models', { status: 'downloading', loadedBytes: 0, totalBytes: file.size, warmup: null, result: null, warmBatches: [], error: null, imported: file.name });
+      patch('gen', { status: s.gen.status === 'running' ? 'cancelled' : s.gen.status, trajectory: null, stats: null, playing: false, position: 0 });
+      patch('reroll', { status: 'idle', branches: [], seeds: [], fromK: null, error: null });
+      ctx.set(() => ({ enlarged: null }));
+      try {
+        const bytes = await file.arrayBuffer();
+        const result = await env.engine.importModel(
+          { name: file.name, bytes, warmupBatch: s.gen.batch },
+          { onProgress: (p) => current() && patch('models', { status: 'warming', warmup: p }) },
         );
         if (!current()) return;
         patch('models', { status: 'ready', result, warmup: null, warmBatches: [result.warmup.batch], loadedBytes: result.bytes, totalBytes: result.bytes });

@@ -1,0 +1,459 @@
+/**
+ * Training slice: the upload set (decoded in the worker, problems per file), the built-in
+ * data choices, the run's settings, and the live view's state (loss columns appended in
+ * place, capped preview history, state messages). Progress events are deltas; nothing
+ * here ever receives a whole history from the worker.
+ */
+import { MAX_UPLOADS, checkFileSize } from '../../core/data/uploadPrep';
+import { MODEL_FILE_EXTENSION, encodeModelFile, shippableFromResume } from '../../core/io/modelFile';
+import { toSerializedError } from '../../worker/client';
+import type { TrainingData, TrainingInit, TrainingProgress, TrainingSettings } from '../../worker/protocol';
+import { SESSION_FORMAT, type SavedData, type SavedSession } from '../sessions';
+import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, UploadProblem } from '../types';
+import { isTraining, type SliceContext } from './context';
+
+export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = {
+  iterations: 200,
+  batch: 8,
+  lrG: 1.6e-4,
+  lrD: 1.25e-4,
+  r1Gamma: 0.05,
+  emaDecay: 0.999,
+  seed: 0,
+  previewEvery: 10,
+  previewCount: 16,
+  checkpointEvery: 25,
+};
+
+/** Previews kept for the strip: the first (the "before") plus the newest ones. */
+export const MAX_PREVIEWS = 40;
+/** Files read and decoded per worker request (bounded memory; progress between chunks). */
+export const DECODE_CHUNK = 8;
+
+export function emptySeries(): TrainSeries {
+  return { iteration: [], lossD: [], lossG: [], dReal: [], dFake: [], r1: [], ms: [] };
+}
+
+export function initialTrain(): TrainSlice {
+  return {
+    source: 'uploads',
+    uploads: [],
+    problems: [],
+    decoding: null,
+    digits: [3],
+    emojiCategory: 0,
+    emojiSearch: '',
+    init: 'finetune',
+    settings: DEFAULT_TRAINING_SETTINGS,
+    status: 'idle',
+    run: null,
+    note: null,
+    message: null,
+    error: null,
+    iteration: 0,
+    elapsedMs: 0,
+    memory: null,
+    series: emptySeries(),
+    length: 0,
+    previews: [],
+    previewIndex: null,
+    lastGoodIteration: null,
+    checkpoint: null,
+    hidden: false,
+    sessions: [],
+    sessionId: null,
+    autosave: { status: 'idle', iteration: 0, message: null },
+  };
+}
+
+/** Iterations per second over the last `window` iterations (0 before the first). */
+export function iterationsPerSecond(series: TrainSeries, window = 10): number {
+  const ms = series.ms.slice(-window);
+  const total = ms.reduce((a, b) => a + b, 0);
+  return total > 0 ? (1000 * ms.length) / total : 0;
+}
+
+/** The first rows of a series, up to and including `iteration`. */
+export function sliceSeries(s: TrainSeries, iteration: number): TrainSeries {
+  let n = s.iteration.length;
+  while (n > 0 && s.iteration[n - 1] > iteration) n--;
+  return { iteration: s.iteration.slice(0, n), lossD: s.lossD.slice(0, n), lossG: s.lossG.slice(0, n), dReal: s.dReal.slice(0, n), dFake: s.dFake.slice(0, n), r1: s.r1.slice(0, n), ms: s.ms.slice(0, n) };
+}
+
+/** Appends a preview, keeping the first one and the newest MAX_PREVIEWS − 1. */
+export function appendPreview(list: readonly PreviewFrame[], p: PreviewFrame): PreviewFrame[] {
+  // A resumed run draws its start again: replace the saved preview of that iteration.
+  const next = list.length > 0 && list[list.length - 1].iteration === p.iteration ? [...list.slice(0, -1), p] : [...list, p];
+  return next.length > MAX_PREVIEWS ? [next[0], ...next.slice(next.length - MAX_PREVIEWS + 1)] : next;
+}
+
+type TrainActions = Pick<
+  AppActions,
+  | 'addFiles'
+  | 'removeUpload'
+  | 'clearUploads'
+  | 'setDataSource'
+  | 'setDigits'
+  | 'setEmojiFilter'
+  | 'setTrainInit'
+  | 'setTrainSettings'
+  | 'startTraining'
+  | 'pauseTraining'
+  | 'resumeTraining'
+  | 'stepTraining'
+  | 'stopTraining'
+  | 'rollbackTraining'
+  | 'selectPreview'
+  | 'setHidden'
+  | 'listSessions'
+  | 'resumeSession'
+  | 'deleteSession'
+  | 'exportModelFile'
+>;
+
+function dataLabel(d: SavedData): string {
+  if (d.kind === 'pixels') return `${d.count} uploaded image${d.count === 1 ? '' : 's'}`;
+  if (d.kind === 'mnist') return `MNIST digits ${d.digits.join(', ')}`;
+  return `emoji${d.category !== null ? ` category ${d.category}` : ''}${d.search ? ` “${d.search}”` : ''}`;
+}
+
+/** Upload items back from a saved session's pixels. */
+function uploadsFromPixels(d: Extract<SavedData, { kind: 'pixels' }>, firstId: number): UploadItem[] {
+  const per = d.size * d.size * d.channels;
+  const all = new Uint8Array(d.pixels);
+  return Array.from({ length: d.count }, (_, i) => ({
+    id: firstId + i,
+    name: `saved image ${i + 1}`,
+    pixels: all.slice(i * per, (i + 1) * per),
+    size: d.size,
+    channels: d.channels,
+    width: d.size,
+    height: d.size,
+    format: 'saved',
+  }));
+}
+
+export function trainActions(ctx: SliceContext): TrainActions {
+  const { get, env } = ctx;
+  const patch = (p: Partial<TrainSlice>): void => ctx.patch('train', p);
+  let nextUploadId = 1;
+  let runId = 0;
+
+  const dataUrl = (): string => new URL('../data', env.indexUrl).href;
+
+  const trainingData = (): TrainingData | string => {
+    const t = get().train;
+    if (t.source === 'mnist') return { kind: 'mnist', dataUrl: dataUrl(), digits: t.digits };
+    if (t.source === 'emoji') return { kind: 'emoji', dataUrl: dataUrl(), category: t.emojiCategory, search: t.emojiSearch };
+    if (t.uploads.length === 0) return 'add some images first (drop them on the page, pick files or a folder, or paste)';
+    const { size, channels } = t.uploads[0];
+    const per = size * size * channels;
+    const usable = t.uploads.filter((u) => u.size === size && u.channels === channels);
+    const pixels = new Uint8Array(usable.length * per);
+    usable.forEach((u, i) => pixels.set(u.pixels, i * per));
+    return { kind: 'pixels', name: `uploads (${usable.length})`, pixels: pixels.buffer, count: usable.length, size, channels };
+  };
+
+  const onProgress = (id: number) => (p: TrainingProgress): void => {
+    if (id !== runId) return;
+    const t = get().train;
+    switch (p.status) {
+      case 'started':
+        patch({
+          run: { init: p.init, images: p.images, generatorParams: p.generatorParams, discriminatorParams: p.discriminatorParams, imageSize: p.imageSize, channels: p.channels, startIteration: p.iteration },
+          note: p.note,
+          iteration: p.iteration,
+        });
+        return;
+      case 'iteration': {
+        const s = t.series;
+        const st = p.stats;
+        s.iteration.push(st.iteration);
+        s.lossD.push(st.lossD);
+        s.lossG.push(st.lossG);
+        s.dReal.push(st.dReal);
+        s.dFake.push(st.dFake);
+        s.r1.push(Number.isFinite(st.r1) ? st.r1 : null);
+        s.ms.push(st.ms);
+        patch({ iteration: st.iteration, elapsedMs: p.elapsedMs, memory: p.memory, length: s.iteration.length });
+        return;
+      }
+      case 'preview':
+        patch({ previews: appendPreview(t.previews, { iteration: p.iteration, frame: new Uint8ClampedArray(p.frame), batch: p.batch, width: p.width, height: p.height }) });
+        return;
+      case 'state':
+        patch({ status: p.state, message: p.message ?? (p.state === 'running' ? null : t.message), lastGoodIteration: p.lastGoodIteration, iteration: p.iteration });
+        return;
+      case 'checkpoint':
+        patch({ checkpoint: { iteration: p.iteration, modelJson: p.modelJson, weights: p.weights }, lastGoodIteration: p.iteration });
+        void autosave();
+        return;
+      default: {
+        const unhandled: never = p;
+        void unhandled;
+      }
+    }
+  };
+
+  /** What the running session saves: set at start, kept for every autosave of the run. */
+  let saving: { id: string; modelName: string; init: 'finetune' | 'scratch'; data: SavedData; settings: TrainingSettings } | null = null;
+  let inFlight: Promise<void> | null = null;
+  let again = false;
+
+  /** Saves the latest checkpoint; one write at a time, the newest state wins. */
+  const autosave = async (): Promise<void> => {
+    const store = env.sessions;
+    if (!store || !saving) return;
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    const meta = saving;
+    const t = get().train;
+    const ck = t.checkpoint;
+    if (!ck) return;
+    const previews = t.previews.map((p) => ({ iteration: p.iteration, frame: p.frame.slice().buffer, batch: p.batch, width: p.width, height: p.height }));
+    const bytes = ck.weights.byteLength + (meta.data.kind === 'pixels' ? meta.data.pixels.byteLength : 0) + previews.reduce((a, p) => a + p.frame.byteLength, 0);
+    const session: SavedSession = {
+      id: meta.id,
+      format: SESSION_FORMAT,
+      modelName: meta.modelName,
+      dataLabel: dataLabel(meta.data),
+      iteration: ck.iteration,
+      targetIterations: meta.settings.iterations,
+      savedAt: env.now?.() ?? new Date().toISOString(),
+      bytes,
+      settings: meta.settings,
+      init: meta.init,
+      data: meta.data,
+      checkpoint: { modelJson: ck.modelJson, weights: ck.weights },
+      // Only the rows up to the checkpoint: a resumed run appends from there.
+      series: sliceSeries(t.series, ck.iteration),
+      previews: previews.filter((p) => p.iteration <= ck.iteration),
+    };
+    patch({ autosave: { status: 'saving', iteration: ck.iteration, message: null } });
+    inFlight = store
+      .save(session)
+      .then(
+        () => patch({ autosave: { status: 'saved', iteration: ck.iteration, message: null } }),
+        (e) => patch({ autosave: { status: 'error', iteration: ck.iteration, message: `autosave failed: ${toSerializedError(e).message}` } }),
+      )
+      .then(() => get().actions.listSessions());
+    await inFlight;
+    inFlight = null;
+    if (again) {
+      again = false;
+      await autosave();
+    }
+  };
+
+  const toWire = (d: SavedData): TrainingData =>
+    d.kind === 'pixels' ? { ...d, pixels: d.pixels.slice(0) } : d.kind === 'mnist' ? { kind: 'mnist', dataUrl: dataUrl(), digits: d.digits } : { kind: 'emoji', dataUrl: dataUrl(), category: d.category, search: d.search };
+
+  /** Starts a run in the worker and follows it to the end. */
+  const run = async (init: TrainingInit, data: SavedData, settings: TrainingSettings, restored: { series: TrainSeries; previews: PreviewFrame[] } | null, sessionId: string): Promise<void> => {
+    const id = ++runId;
+    const series = restored?.series ?? emptySeries();
+    saving = { id: sessionId, modelName: get().models.selected ?? 'model', init: init.kind === 'scratch' ? 'scratch' : 'finetune', data, settings };
+    patch({
+      status: 'starting',
+      error: null,
+      message: null,
+      note: null,
+      run: null,
+      iteration: 0,
+      elapsedMs: 0,
+      series,
+      length: series.iteration.length,
+      previews: restored?.previews ?? [],
+      previewIndex: null,
+      lastGoodIteration: null,
+      checkpoint: null,
+      sessionId,
+      autosave: { status: 'idle', iteration: 0, message: null },
+    });
+    try {
+      const result = await env.engine.startTraining({ init, data: toWire(data), settings }, { onProgress: onProgress(id) });
+      if (id === runId) patch({ status: result.state, iteration: result.iteration, elapsedMs: result.elapsedMs, memory: result.memory });
+    } catch (e) {
+      if (id === runId) patch({ status: 'error', error: toSerializedError(e) });
+    }
+    await inFlight;
+  };
+
+  const control = async (fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      patch({ error: toSerializedError(e) });
+    }
+  };
+
+  return {
+    async addFiles(files) {
+      const model = get().models.result?.model;
+      if (!model) {
+        patch({ problems: [...get().train.problems, ...files.map((f) => ({ name: f.name, message: 'no model is loaded yet: images are resized to the model, so load one first' }))] });
+        return;
+      }
+      const size = model.imageSize;
+      const channels = model.channels === 1 ? 1 : 3;
+      const room = MAX_UPLOADS - get().train.uploads.length;
+      const accepted = files.slice(0, Math.max(0, room));
+      const problems: UploadProblem[] = files.slice(accepted.length).map((f) => ({ name: f.name, message: `not loaded: at most ${MAX_UPLOADS} images per set` }));
+      const toRead = accepted.filter((f) => {
+        const why = checkFileSize(f.size);
+        if (why) problems.push({ name: f.name, message: why });
+        return !why;
+      });
+      patch({ problems: [...get().train.problems, ...problems], decoding: { done: 0, total: toRead.length } });
+      for (let i = 0; i < toRead.length; i += DECODE_CHUNK) {
+        const chunk = toRead.slice(i, i + DECODE_CHUNK);
+        const read: { name: string; bytes: ArrayBuffer }[] = [];
+        const readProblems: UploadProblem[] = [];
+        for (const f of chunk) {
+          try {
+            read.push({ name: f.name, bytes: await f.arrayBuffer() });
+          } catch (e) {
+            readProblems.push({ name: f.name, message: `could not read the file: ${toSerializedError(e).message}` });
+          }
+        }
+        let images: UploadItem[] = [];
+        try {
+          const res = await env.engine.decodeImages({ files: read, size, channels });
+          for (const im of res.images) {
+            if (im.ok) images.push({ id: nextUploadId++, name: im.name, pixels: new Uint8Array(im.pixels), size, channels, width: im.width, height: im.height, format: im.format });
+            else readProblems.push({ name: im.name, message: im.error });
+          }
+        } catch (e) {
+          images = [];
+          for (const f of read) readProblems.push({ name: f.name, message: `could not decode: ${toSerializedError(e).message}` });
+        }
+        const t = get().train;
+        patch({ uploads: [...t.uploads, ...images], problems: [...t.problems, ...readProblems], decoding: { done: Math.min(toRead.length, i + chunk.length), total: toRead.length } });
+      }
+      patch({ decoding: null });
+    },
+
+    removeUpload(id) {
+      patch({ uploads: get().train.uploads.filter((u) => u.id !== id) });
+    },
+
+    clearUploads() {
+      patch({ uploads: [], problems: [] });
+    },
+
+    setDataSource(source) {
+      patch({ source });
+    },
+
+    setDigits(digits) {
+      patch({ digits: [...new Set(digits)].filter((d) => Number.isInteger(d) && d >= 0 && d <= 9).sort() });
+    },
+
+    setEmojiFilter(emojiCategory, emojiSearch) {
+      patch({ emojiCategory, emojiSearch });
+    },
+
+    setTrainInit(init) {
+      patch({ init });
+    },
+
+    setTrainSettings(p) {
+      patch({ settings: { ...get().train.settings, ...p } });
+    },
+
+    async startTraining() {
+      const s = get();
+      if (isTraining(s) || s.engine.status !== 'ready' || s.models.status !== 'ready') return;
+      const data = trainingData();
+      if (typeof data === 'string') {
+        patch({ status: 'error', error: { name: 'BadDataError', code: 'bad-data', message: data } });
+        return;
+      }
+      const saved: SavedData =
+        data.kind === 'pixels' ? data : data.kind === 'mnist' ? { kind: 'mnist', digits: data.digits } : { kind: 'emoji', category: data.category, search: data.search };
+      const sessionId = `session-${(env.now?.() ?? new Date().toISOString()).replace(/[^0-9]/g, '')}-${Math.floor(env.random() * 1e6)}`;
+      await run({ kind: s.train.init }, saved, s.train.settings, null, sessionId);
+    },
+
+    async listSessions() {
+      if (!env.sessions) return;
+      try {
+        patch({ sessions: await env.sessions.list() });
+      } catch {
+        patch({ sessions: [] });
+      }
+    },
+
+    async resumeSession(id) {
+      const s = get();
+      if (!env.sessions || isTraining(s) || s.engine.status !== 'ready') return;
+      let saved: SavedSession | null;
+      try {
+        saved = await env.sessions.load(id);
+      } catch (e) {
+        patch({ status: 'error', error: toSerializedError(e) });
+        return;
+      }
+      if (!saved) {
+        patch({ status: 'error', error: { name: 'NoTrainingError', code: 'no-training', message: 'that saved session no longer exists' } });
+        return;
+      }
+      const d = saved.data;
+      if (d.kind === 'pixels') patch({ source: 'uploads', uploads: uploadsFromPixels(d, nextUploadId), problems: [] });
+      else if (d.kind === 'mnist') patch({ source: 'mnist', digits: d.digits });
+      else patch({ source: 'emoji', emojiCategory: d.category, emojiSearch: d.search });
+      if (d.kind === 'pixels') nextUploadId += d.count;
+      // Continue to the saved target, or further if the Iterations field asks for more.
+      const settings = { ...saved.settings, iterations: Math.max(saved.settings.iterations, s.train.settings.iterations) };
+      patch({ settings, init: saved.init });
+      const series: TrainSeries = {
+        iteration: [...saved.series.iteration],
+        lossD: [...saved.series.lossD],
+        lossG: [...saved.series.lossG],
+        dReal: [...saved.series.dReal],
+        dFake: [...saved.series.dFake],
+        r1: [...saved.series.r1],
+        ms: [...saved.series.ms],
+      };
+      const previews = saved.previews.map((p) => ({ ...p, frame: new Uint8ClampedArray(p.frame) }));
+      await run({ kind: 'resume', modelJson: saved.checkpoint.modelJson, weights: saved.checkpoint.weights }, d, settings, { series, previews }, saved.id);
+    },
+
+    exportModelFile() {
+      const t = get().train;
+      const ck = t.checkpoint;
+      if (!ck) return null;
+      const base = (get().models.imported ?? get().models.selected ?? 'model').replace(MODEL_FILE_EXTENSION, '');
+      const name = `${base}-ft${ck.iteration}`;
+      const ship = shippableFromResume(ck.modelJson, ck.weights, {
+        name,
+        description: `DD-GAN fine-tuned in the browser for ${ck.iteration} iterations on ${saving ? dataLabel(saving.data) : 'user data'}`,
+        createdAt: env.now?.() ?? new Date().toISOString(),
+      });
+      return { filename: `${name}${MODEL_FILE_EXTENSION}`, bytes: encodeModelFile(ship.modelJson, ship.weights) };
+    },
+
+    async deleteSession(id) {
+      if (!env.sessions) return;
+      await env.sessions.remove(id).catch(() => undefined);
+      await get().actions.listSessions();
+    },
+
+    pauseTraining: () => control(() => env.engine.pauseTraining({})),
+    resumeTraining: () => control(() => env.engine.resumeTraining({})),
+    stepTraining: () => control(() => env.engine.stepTraining({})),
+    stopTraining: () => control(() => env.engine.stopTraining({})),
+    rollbackTraining: () => control(() => env.engine.rollbackTraining({})),
+
+    selectPreview(index) {
+      const n = get().train.previews.length;
+      patch({ previewIndex: index === null || n === 0 ? null : Math.max(0, Math.min(n - 1, index)) });
+    },
+
+    setHidden(hidden) {
+      patch({ hidden });
+    },
+  };
+}

@@ -1,0 +1,397 @@
+/**
+ * Fine-tune in the tab: the data (uploads by drop, picker, folder or paste; or built-in
+ * MNIST digits / emoji), a compact settings panel, play / pause / step / stop, and the live
+ * view (loss chart, rates, ETA, fixed-noise previews with a scrubbable strip). Components
+ * only read the store and call its actions; decoding and training run in the worker.
+ * The upload controls live in UploadSection.tsx.
+ */
+import { useEffect, useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { estimateTrainingMemory, formatBytes } from '../core/data/uploadPrep';
+import { isTraining, iterationsPerSecond } from '../store/store';
+import type { PreviewFrame } from '../store/types';
+import { ErrorBox, StatusPill, fmtDuration } from './common';
+import { downloadBytes } from './download';
+import { composeGrid } from './grid';
+import { LossChart } from './LossChart';
+import { RgbaCanvas } from './RgbaCanvas';
+import { useApp, useAppStoreApi } from './storeContext';
+import { UploadSection, isTrainingState } from './UploadSection';
+
+const EMOJI_CATEGORIES = ['Smileys & Emotion', 'People & Body', 'Animals & Nature', 'Food & Drink', 'Travel & Places', 'Activities', 'Objects', 'Symbols', 'Flags'];
+
+function DataSection() {
+  const t = useApp(useShallow((s) => ({ status: s.train.status, source: s.train.source, digits: s.train.digits, emojiCategory: s.train.emojiCategory, emojiSearch: s.train.emojiSearch })));
+  const actions = useApp((s) => s.actions);
+  const busy = isTrainingState(t.status);
+  return (
+    <fieldset className="train-data" disabled={busy}>
+      <legend>Data</legend>
+      <div className="segmented" role="radiogroup" aria-label="Training data">
+        {(['uploads', 'mnist', 'emoji'] as const).map((src) => (
+          <label key={src}>
+            <input type="radio" name="train-source" data-testid={`source-${src}`} checked={t.source === src} onChange={() => actions.setDataSource(src)} />
+            {src === 'uploads' ? 'My images' : src === 'mnist' ? 'MNIST' : 'Emoji'}
+          </label>
+        ))}
+      </div>
+      {t.source === 'uploads' && <UploadSection />}
+      {t.source === 'mnist' && (
+        <div className="digits" data-testid="mnist-digits">
+          {Array.from({ length: 10 }, (_, d) => (
+            <label key={d}>
+              <input
+                type="checkbox"
+                data-testid={`digit-${d}`}
+                checked={t.digits.includes(d)}
+                onChange={(e) => actions.setDigits(e.target.checked ? [...t.digits, d] : t.digits.filter((x) => x !== d))}
+              />
+              {d}
+            </label>
+          ))}
+        </div>
+      )}
+      {t.source === 'emoji' && (
+        <div className="emoji-filter">
+          <label className="field">
+            <span>Category</span>
+            <select data-testid="emoji-category" value={t.emojiCategory ?? ''} onChange={(e) => actions.setEmojiFilter(e.target.value === '' ? null : Number(e.target.value), t.emojiSearch)}>
+              <option value="">any</option>
+              {EMOJI_CATEGORIES.map((c, i) => (
+                <option key={c} value={i}>
+                  {c}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span>Search</span>
+            <input type="search" data-testid="emoji-search" value={t.emojiSearch} placeholder="e.g. cat, heart" onChange={(e) => actions.setEmojiFilter(t.emojiCategory, e.target.value)} />
+          </label>
+          <p className="muted">Twemoji © Twitter, CC-BY 4.0.</p>
+        </div>
+      )}
+    </fieldset>
+  );
+}
+
+function SettingField({ label, k, step, min, max, disabled }: { label: string; k: 'iterations' | 'batch' | 'lrG' | 'lrD' | 'r1Gamma' | 'emaDecay' | 'previewEvery' | 'seed'; step: number; min: number; max: number; disabled: boolean }) {
+  const v = useApp((s) => s.train.settings[k]);
+  const actions = useApp((s) => s.actions);
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <input
+        type="number"
+        data-testid={`train-${k}`}
+        value={v}
+        step={step}
+        min={min}
+        max={max}
+        disabled={disabled}
+        onChange={(e) => {
+          const n = e.target.valueAsNumber;
+          if (Number.isFinite(n) && n >= min && n <= max) actions.setTrainSettings({ [k]: n });
+        }}
+      />
+    </label>
+  );
+}
+
+function SettingsSection() {
+  const t = useApp(
+    useShallow((s) => ({
+      status: s.train.status,
+      source: s.train.source,
+      uploads: s.train.uploads,
+      init: s.train.init,
+      settings: s.train.settings,
+      run: s.train.run,
+      // The run's own note (below the controls) says it once a run has started.
+      noted: s.train.note !== null,
+    })),
+  );
+  const model = useApp((s) => s.models.result?.model ?? null);
+  const actions = useApp((s) => s.actions);
+  const busy = isTrainingState(t.status);
+  const images = t.source === 'uploads' ? t.uploads.length : 0;
+  const mem = model
+    ? estimateTrainingMemory({
+        generatorParams: model.paramCount,
+        // D is built in the worker; until a run reports it, assume a D about the G's size.
+        discriminatorParams: t.run?.discriminatorParams ?? model.paramCount,
+        batch: t.settings.batch,
+        imageSize: model.imageSize,
+        channels: model.channels,
+        // G base + D base channels: 16 + 16 for the shipped model (D follows G, see the worker).
+        baseChannels: 32,
+        images: images || 1000,
+      })
+    : null;
+  return (
+    <fieldset className="train-settings" disabled={busy}>
+      <legend>Training</legend>
+      <div className="segmented" role="radiogroup" aria-label="Start from">
+        <label>
+          <input type="radio" name="train-init" data-testid="init-finetune" checked={t.init === 'finetune'} onChange={() => actions.setTrainInit('finetune')} />
+          Fine-tune {model?.name ?? 'the loaded model'}
+        </label>
+        <label>
+          <input type="radio" name="train-init" data-testid="init-scratch" checked={t.init === 'scratch'} onChange={() => actions.setTrainInit('scratch')} />
+          From scratch
+        </label>
+      </div>
+      {t.init === 'finetune' && !t.noted && (
+        <p className="muted" data-testid="finetune-note">
+          The shipped model has only its EMA generator: G starts from it, the discriminator starts fresh (its first iterations retrain D).
+        </p>
+      )}
+      <div className="settings-grid">
+        <label className="field">
+          <span>T</span>
+          <input type="number" value={model?.T ?? 4} disabled title="T is fixed by the model's architecture" readOnly />
+        </label>
+        <SettingField label="Iterations" k="iterations" step={10} min={1} max={1_000_000} disabled={busy} />
+        <SettingField label="Batch" k="batch" step={1} min={1} max={64} disabled={busy} />
+        <SettingField label="lr G" k="lrG" step={1e-5} min={0} max={0.1} disabled={busy} />
+        <SettingField label="lr D" k="lrD" step={1e-5} min={0} max={0.1} disabled={busy} />
+        <SettingField label="R1 γ" k="r1Gamma" step={0.01} min={0} max={100} disabled={busy} />
+        <SettingField label="EMA" k="emaDecay" step={0.001} min={0} max={1} disabled={busy} />
+        <SettingField label="Preview every" k="previewEvery" step={1} min={1} max={100000} disabled={busy} />
+        <SettingField label="Seed" k="seed" step={1} min={0} max={0xffffffff} disabled={busy} />
+      </div>
+      {mem && (
+        <p className="muted" data-testid="memory-estimate" data-bytes={mem.totalBytes}>
+          Memory budget, about {formatBytes(mem.totalBytes)} at batch {t.settings.batch}: weights and optimiser {formatBytes(mem.weightsBytes)}, peak activations{' '}
+          {formatBytes(mem.activationBytes)}, data {formatBytes(mem.dataBytes)}.{mem.totalBytes > 1.5e9 && ' That is a lot for a tab: lower the batch.'}
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
+function PreviewSection() {
+  const previews = useApp((s) => s.train.previews);
+  const index = useApp((s) => s.train.previewIndex);
+  const actions = useApp((s) => s.actions);
+  const shown: PreviewFrame | undefined = previews[index ?? previews.length - 1];
+  const grid = useMemo(() => (shown ? composeGrid(shown.frame, shown.batch, shown.width, shown.height) : null), [shown]);
+  const strip = useMemo(() => previews.map((p) => ({ iteration: p.iteration, px: composeGrid(p.frame, p.batch, p.width, p.height) })), [previews]);
+  if (!shown || !grid) return null;
+  return (
+    <div className="previews">
+      <h3>
+        Fixed-noise samples (EMA generator) at iteration <span data-testid="preview-iteration">{shown.iteration}</span>
+      </h3>
+      <div className="before-after">
+        {strip.length > 1 && (
+          <figure>
+            <RgbaCanvas pixels={strip[0].px} className="preview-grid" testId="preview-before" label={`Before: samples at iteration ${strip[0].iteration}`} />
+            <figcaption>before (iteration {strip[0].iteration})</figcaption>
+          </figure>
+        )}
+        <figure>
+          <RgbaCanvas pixels={grid} className="preview-grid" testId="preview-grid" label={`Samples at iteration ${shown.iteration}`} data={{ 'data-iteration': String(shown.iteration), 'data-previews': String(previews.length) }} />
+          <figcaption>{strip.length > 1 ? `after (iteration ${shown.iteration})` : `iteration ${shown.iteration}`}: same noise, same seed</figcaption>
+        </figure>
+      </div>
+      {previews.length > 1 && (
+        <>
+          <input
+            type="range"
+            data-testid="preview-slider"
+            aria-label="Preview history"
+            min={0}
+            max={previews.length - 1}
+            value={index ?? previews.length - 1}
+            onChange={(e) => actions.selectPreview(e.target.valueAsNumber === previews.length - 1 ? null : e.target.valueAsNumber)}
+          />
+          <div className="preview-strip" data-testid="preview-strip">
+            {strip.map((p, i) => (
+              <button key={`${p.iteration}-${i}`} type="button" className={i === (index ?? previews.length - 1) ? 'selected' : ''} onClick={() => actions.selectPreview(i === previews.length - 1 ? null : i)} title={`iteration ${p.iteration}`}>
+                <RgbaCanvas pixels={p.px} label={`iteration ${p.iteration}`} />
+              </button>
+            ))}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+function LiveStats() {
+  const t = useApp((s) => s.train);
+  const itps = iterationsPerSecond(t.series);
+  const remaining = t.settings.iterations - t.iteration;
+  const eta = itps > 0 ? remaining / itps : NaN;
+  const last = t.length > 0 ? t.length - 1 : -1;
+  const s = t.series;
+  return (
+    <dl className="facts compact train-stats">
+      <dt>Iteration</dt>
+      <dd data-testid="train-iteration" data-value={t.iteration} data-start={t.run?.startIteration ?? ''}>
+        {t.iteration} / {t.settings.iterations}
+      </dd>
+      <dt>Speed</dt>
+      <dd data-testid="train-speed" data-its={itps.toFixed(3)} data-images={(itps * t.settings.batch).toFixed(2)}>
+        {itps.toFixed(2)} it/s · {(itps * t.settings.batch).toFixed(1)} images/s
+      </dd>
+      <dt>Elapsed</dt>
+      <dd data-testid="train-elapsed" data-ms={Math.round(t.elapsedMs)}>
+        {fmtDuration(t.elapsedMs / 1000)}
+        {Number.isFinite(eta) && remaining > 0 && ` · ETA ${fmtDuration(eta)}`}
+      </dd>
+      {last >= 0 && (
+        <>
+          <dt>Losses</dt>
+          <dd data-testid="train-losses" data-loss-d={s.lossD[last]} data-loss-g={s.lossG[last]}>
+            D {s.lossD[last].toFixed(3)} · G {s.lossG[last].toFixed(3)} · D(real) {s.dReal[last].toFixed(2)} · D(fake) {s.dFake[last].toFixed(2)}
+          </dd>
+        </>
+      )}
+      {t.memory && (
+        <>
+          <dt>Worker memory</dt>
+          <dd data-testid="train-memory" data-bytes={t.memory.numBytes}>
+            {formatBytes(t.memory.numBytes)} in {t.memory.numTensors} tensors
+          </dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+function SessionsSection() {
+  const sessions = useApp((s) => s.train.sessions);
+  const current = useApp((s) => s.train.sessionId);
+  const autosave = useApp((s) => s.train.autosave);
+  const canResume = useApp((s) => s.engine.status === 'ready' && !isTraining(s));
+  const actions = useApp((s) => s.actions);
+  return (
+    <div className="sessions">
+      {autosave.status !== 'idle' && (
+        <p className={autosave.status === 'error' ? 'warning' : 'muted'} data-testid="autosave-status" data-state={autosave.status} data-iteration={autosave.iteration}>
+          {autosave.status === 'error' ? autosave.message : autosave.status === 'saving' ? `Saving iteration ${autosave.iteration}…` : `Saved at iteration ${autosave.iteration} (this browser; survives a reload).`}
+        </p>
+      )}
+      {sessions.length > 0 && (
+        <details open>
+          <summary>Saved sessions ({sessions.length})</summary>
+          <ul data-testid="saved-sessions">
+            {sessions.map((s) => (
+              <li key={s.id} data-session={s.id} data-iteration={s.iteration}>
+                {s.modelName} · {s.dataLabel} · iteration {s.iteration} / {s.targetIterations} · {formatBytes(s.bytes)} · {new Date(s.savedAt).toLocaleString()}
+                <button type="button" className="small" data-testid="session-resume" disabled={!canResume} onClick={() => void actions.resumeSession(s.id)}>
+                  {s.id === current ? 'Continue' : 'Resume'}
+                </button>
+                <button type="button" className="secondary small" data-testid="session-delete" disabled={!canResume} onClick={() => void actions.deleteSession(s.id)}>
+                  Delete
+                </button>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </div>
+  );
+}
+
+export function TrainPanel() {
+  const t = useApp(
+    useShallow((s) => ({
+      status: s.train.status,
+      decoding: s.train.decoding,
+      hidden: s.train.hidden,
+      note: s.train.note,
+      message: s.train.message,
+      lastGoodIteration: s.train.lastGoodIteration,
+      error: s.train.error,
+      live: s.train.run !== null || s.train.length > 0,
+      exportable: s.train.checkpoint !== null && (s.train.status === 'done' || s.train.status === 'stopped'),
+    })),
+  );
+  const ready = useApp((s) => s.engine.status === 'ready' && s.models.status === 'ready');
+  const training = useApp(isTraining);
+  const actions = useApp((s) => s.actions);
+  const store = useAppStoreApi();
+
+  useEffect(() => {
+    const onVis = (): void => store.getState().actions.setHidden(document.hidden);
+    document.addEventListener('visibilitychange', onVis);
+    return () => document.removeEventListener('visibilitychange', onVis);
+  }, [store]);
+
+  return (
+    <section className="card train" aria-labelledby="train-heading">
+      <div className="card-head">
+        <h2 id="train-heading">Fine-tune</h2>
+        <StatusPill testId="train-status" state={t.status} />
+      </div>
+      <DataSection />
+      <SettingsSection />
+      <div className="controls">
+        <button type="button" className="primary" data-testid="train-start" disabled={!ready || training || t.decoding !== null} onClick={() => void actions.startTraining()}>
+          Train
+        </button>
+        <button type="button" className="secondary" data-testid="train-pause" disabled={t.status !== 'running'} onClick={() => void actions.pauseTraining()}>
+          Pause
+        </button>
+        <button type="button" className="secondary" data-testid="train-resume" disabled={t.status !== 'paused'} onClick={() => void actions.resumeTraining()}>
+          Resume
+        </button>
+        <button type="button" className="secondary" data-testid="train-step" disabled={t.status !== 'paused'} onClick={() => void actions.stepTraining()}>
+          Step
+        </button>
+        <button type="button" className="secondary" data-testid="train-stop" disabled={!training || t.status === 'starting'} onClick={() => void actions.stopTraining()}>
+          Stop
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          data-testid="train-export"
+          disabled={!t.exportable}
+          title="Download the EMA generator of the last checkpoint as a model file (tfjs model.json + weights, with metadata)"
+          onClick={() => {
+            const f = actions.exportModelFile();
+            if (f) downloadBytes(f.bytes as Uint8Array<ArrayBuffer>, f.filename, 'application/json');
+          }}
+        >
+          Export model
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          data-testid="train-use"
+          disabled={!t.exportable}
+          title="Load the fine-tuned EMA generator into Generate (compare it with the base model on the same seed)"
+          onClick={() => {
+            const f = actions.exportModelFile();
+            if (f) void actions.importModelFile({ name: f.filename, size: f.bytes.byteLength, arrayBuffer: async () => f.bytes.slice().buffer });
+          }}
+        >
+          Use in Generate
+        </button>
+      </div>
+      {t.hidden && training && (
+        <p className="warning" role="status" data-testid="train-hidden">
+          This tab is in the background: the browser may slow training down until you come back.
+        </p>
+      )}
+      {t.note && <p className="muted" data-testid="train-note">{t.note}</p>}
+      {t.status === 'diverged' && (
+        <div className="error" role="alert" data-testid="train-diverged">
+          <p>{t.message}</p>
+          <button type="button" data-testid="train-rollback" disabled={t.lastGoodIteration === null} onClick={() => void actions.rollbackTraining()}>
+            Roll back to iteration {t.lastGoodIteration ?? '–'}
+          </button>
+        </div>
+      )}
+      {t.status !== 'diverged' && t.message && <p className="muted" data-testid="train-message">{t.message}</p>}
+      {t.error && <ErrorBox testId="train-error" error={t.error} />}
+      <SessionsSection />
+      {t.live && <LiveStats />}
+      <LossChart />
+      <PreviewSection />
+    </section>
+  );
+}

@@ -1,0 +1,302 @@
+/**
+ * One training run in the worker: builds the trainer (fine-tune, scratch or resume), runs
+ * iterations until the target, a stop, or a divergence, and obeys pause / resume / step /
+ * stop / roll back between iterations.
+ *
+ * The loop yields to the event loop (a macrotask) before every iteration: `await data()`
+ * alone resolves as a microtask on wasm, and then control messages would never be read.
+ *
+ * Emitted (all plain data, deltas only): 'started'; one 'iteration' per iteration; a fixed-
+ * noise 'preview' of the EMA generator at the start and every `previewEvery`; a resume
+ * 'checkpoint' at the start and every `checkpointEvery` (the last one is also the rollback
+ * point: a diverged run can return to it); 'state' whenever the run's state changes.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageDataset } from '../core/data/dataset';
+import { sampleDdgan } from '../core/diffusion/ddganSampler';
+import { parseCheckpoint } from '../core/models/checkpoint';
+import { defaultDiscriminatorConfig, type DiscriminatorConfig } from '../core/models/discriminator';
+import type { GeneratorConfig } from '../core/models/generator';
+import { Network } from '../core/models/network';
+import { Rng } from '../core/rng';
+import { resumeCheckpoint, restoreTrainer } from '../core/training/ddganState';
+import { DdganTrainer, TrainingDiverged, defaultTrainConfig, type DdganTrainConfig } from '../core/training/ddganTrainer';
+import { EngineFailure, messageOf } from './errors';
+import { encodeRgba } from './frames';
+import type { EngineMemory, StartTrainingResult, TrainingCheckpoint, TrainingInit, TrainingProgress, TrainingSettings, TrainingState } from './protocol';
+
+export const TRAINING_LIMITS = {
+  iterations: [1, 1_000_000],
+  batch: [1, 64],
+  lrG: [0, 0.1],
+  lrD: [0, 0.1],
+  r1Gamma: [0, 100],
+  emaDecay: [0, 1],
+  seed: [0, 0xffffffff],
+  previewEvery: [1, 100_000],
+  previewCount: [1, 64],
+  checkpointEvery: [1, 1_000_000],
+} as const satisfies Record<keyof TrainingSettings, readonly [number, number]>;
+
+export function checkSettings(s: TrainingSettings): TrainingSettings {
+  if (typeof s !== 'object' || s === null) throw new EngineFailure('bad-request', 'training settings are missing');
+  for (const [key, [lo, hi]] of Object.entries(TRAINING_LIMITS) as [keyof TrainingSettings, readonly [number, number]][]) {
+    const v = s[key];
+    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new EngineFailure('bad-request', `training setting ${key} must be a number in ${lo}..${hi}, got ${JSON.stringify(v)}`);
+  }
+  return s;
+}
+
+/** A discriminator sized to the generator (the CLI's default D for the shipped model). */
+export function discriminatorFor(g: GeneratorConfig): DiscriminatorConfig {
+  return defaultDiscriminatorConfig({ imageSize: g.imageSize, channels: g.channels, T: g.T, baseChannels: Math.min(16, 2 * g.baseChannels) });
+}
+
+export interface BuiltTrainer {
+  readonly trainer: DdganTrainer;
+  readonly note: string;
+}
+
+/**
+ * The trainer for a run. `generator` is the loaded model's (EMA) generator; it is cloned,
+ * never adopted, so Generate keeps the base model for before/after comparisons.
+ */
+export function buildTrainer(init: TrainingInit, generator: Network<GeneratorConfig> | null, data: ImageDataset, settings: TrainingSettings): BuiltTrainer {
+  const config: DdganTrainConfig = defaultTrainConfig({
+    batch: settings.batch,
+    lrG: settings.lrG,
+    lrD: settings.lrD,
+    r1Gamma: settings.r1Gamma,
+    emaDecay: settings.emaDecay,
+    seed: settings.seed,
+  });
+  const need = (): Network<GeneratorConfig> => {
+    if (!generator) throw new EngineFailure('no-model', 'no model is loaded: load one first (its architecture is what gets trained)');
+    return generator;
+  };
+  switch (init.kind) {
+    case 'finetune': {
+      const g = need();
+      const dCfg = discriminatorFor(g.config);
+      const trainer = new DdganTrainer(g.clone(), Network.create(dCfg, settings.seed * 2 + 2), g.clone(), data, config);
+      return {
+        trainer,
+        note:
+          'Fine-tuning: the shipped model carries only its EMA generator, so G (and its EMA copy) start from those weights and the discriminator starts fresh; the first iterations retrain D.',
+      };
+    }
+    case 'scratch': {
+      const g = need();
+      return { trainer: DdganTrainer.create(g.config, discriminatorFor(g.config), data, config), note: 'From scratch: random G and D with the loaded model’s architecture.' };
+    }
+    case 'resume': {
+      if (!(init.weights instanceof ArrayBuffer)) throw new EngineFailure('bad-request', 'resume needs the checkpoint weights');
+      let ck;
+      try {
+        ck = parseCheckpoint(init.modelJson, init.weights);
+      } catch (e) {
+        throw new EngineFailure('model-load-failed', `the saved session cannot be resumed: ${messageOf(e)}`);
+      }
+      try {
+        const trainer = restoreTrainer(ck, data, { batch: settings.batch, lrG: settings.lrG, lrD: settings.lrD, r1Gamma: settings.r1Gamma, emaDecay: settings.emaDecay });
+        return { trainer, note: `Resumed at iteration ${trainer.iteration}: weights, optimiser state and random stream as saved.` };
+      } catch (e) {
+        for (const n of Object.values(ck.networks)) n.dispose();
+        for (const t of Object.values(ck.state)) t.dispose();
+        throw new EngineFailure('model-load-failed', `the saved session cannot be resumed: ${messageOf(e)}`);
+      }
+    }
+    default: {
+      const unknown: never = init;
+      throw new EngineFailure('bad-request', `unknown training init ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+export interface SessionOptions {
+  readonly settings: TrainingSettings;
+  readonly name: string;
+  readonly faultAt?: number;
+  /** Called when a control arrives, for tests; defaults to a zero-delay macrotask. */
+  readonly yieldToEvents?: () => Promise<void>;
+}
+
+const macrotask = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+function memory(): EngineMemory {
+  const m = tf.memory();
+  return { numTensors: m.numTensors, numBytes: m.numBytes };
+}
+
+export class TrainingSession {
+  private state: TrainingState = 'running';
+  private stopRequested = false;
+  private pendingSteps = 0;
+  private wake: (() => void) | null = null;
+  private elapsedMs = 0;
+  private lastGood: TrainingCheckpoint | null = null;
+  private rollbacks = 0;
+  private emit: (p: TrainingProgress) => void = () => undefined;
+
+  constructor(
+    private trainer: DdganTrainer,
+    private readonly data: ImageDataset,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  get iteration(): number {
+    return this.trainer.iteration;
+  }
+
+  get current(): TrainingState {
+    return this.state;
+  }
+
+  /** Runs until the target iteration, a stop, or (after a divergence) a stop. */
+  async run(emit: (p: TrainingProgress) => void, info: { init: TrainingInit['kind']; note: string }): Promise<StartTrainingResult> {
+    this.emit = emit;
+    const { settings } = this.opts;
+    const t = this.trainer;
+    emit({
+      status: 'started',
+      iteration: t.iteration,
+      init: info.init,
+      images: this.data.count,
+      generatorParams: t.G.paramCount(),
+      discriminatorParams: t.D.paramCount(),
+      imageSize: t.G.config.imageSize,
+      channels: t.G.config.channels,
+      note: info.note,
+    });
+    this.setState('running');
+    await this.preview();
+    await this.checkpoint();
+    const yieldToEvents = this.opts.yieldToEvents ?? macrotask;
+    for (;;) {
+      await yieldToEvents();
+      if (this.stopRequested) break;
+      if (this.trainer.iteration >= settings.iterations) {
+        this.setState('done');
+        break;
+      }
+      if (this.state !== 'running' && this.pendingSteps === 0) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+        continue;
+      }
+      if (this.state !== 'running') this.pendingSteps--;
+      if (!(await this.iterate())) continue;
+      const it = this.trainer.iteration;
+      if (it % settings.previewEvery === 0) await this.preview();
+      if (it % settings.checkpointEvery === 0) await this.checkpoint();
+    }
+    // Save where it stopped (not only the last periodic checkpoint), unless the weights
+    // are the diverged ones: a resumed session then continues at exactly this iteration.
+    if (this.state !== 'diverged' && this.trainer.iteration !== this.lastGood?.iteration) await this.checkpoint();
+    if (this.state !== 'done') this.setState('stopped');
+    return { state: this.state === 'done' ? 'done' : 'stopped', iteration: this.trainer.iteration, elapsedMs: this.elapsedMs, memory: memory() };
+  }
+
+  /** One iteration; false when it diverged (the run then waits for a rollback or a stop). */
+  private async iterate(): Promise<boolean> {
+    try {
+      const s = await this.trainer.step();
+      if (this.opts.faultAt !== undefined && s.iteration === this.opts.faultAt && this.rollbacks === 0) {
+        throw new TrainingDiverged(`training diverged at iteration ${s.iteration}: lossD is NaN (injected fault)`, s.iteration);
+      }
+      this.elapsedMs += s.ms;
+      this.emit({
+        status: 'iteration',
+        stats: { iteration: s.iteration, lossD: s.lossD, lossG: s.lossG, r1: s.r1, dReal: s.dReal, dFake: s.dFake, ms: s.ms },
+        elapsedMs: this.elapsedMs,
+        memory: memory(),
+      });
+      return true;
+    } catch (e) {
+      if (!(e instanceof TrainingDiverged)) throw e;
+      this.pendingSteps = 0;
+      this.setState('diverged', `${e.message}. Training stopped; roll back to the last good checkpoint (iteration ${this.lastGood?.iteration ?? '–'}) or stop.`);
+      return false;
+    }
+  }
+
+  private setState(state: TrainingState, message: string | null = null): void {
+    this.state = state;
+    this.emit({ status: 'state', state, iteration: this.trainer.iteration, message, lastGoodIteration: this.lastGood?.iteration ?? null });
+  }
+
+  private async preview(): Promise<void> {
+    const { previewCount, seed } = this.opts.settings;
+    const g = this.trainer.Gema;
+    const x = await sampleDdgan(g, this.trainer.schedule, { batch: previewCount, rng: new Rng((seed ^ 0x51ed) >>> 0) });
+    let values: Float32Array;
+    try {
+      values = (await x.data()) as Float32Array;
+    } finally {
+      x.dispose();
+    }
+    const size = g.config.imageSize;
+    const frame = encodeRgba(values, { batch: previewCount, height: size, width: size, channels: g.config.channels });
+    this.emit({ status: 'preview', iteration: this.trainer.iteration, frame: frame.buffer, batch: previewCount, width: size, height: size });
+  }
+
+  private async checkpoint(): Promise<void> {
+    const { modelJson, weightData } = await resumeCheckpoint(this.trainer, {
+      name: this.opts.name,
+      description: `training session at iteration ${this.trainer.iteration}`,
+      createdAt: new Date().toISOString(),
+      codeVersion: 'ddgan-web',
+      data: { name: this.data.name, count: this.data.count, size: this.data.size, channels: this.data.channels },
+      training: { iterations: this.trainer.iteration, elapsedMs: this.elapsedMs },
+    });
+    this.lastGood = { iteration: this.trainer.iteration, modelJson, weights: weightData };
+    // The event's buffer is transferred to the UI; the session keeps its own copy.
+    this.emit({ status: 'checkpoint', iteration: this.trainer.iteration, modelJson, weights: weightData.slice(0) });
+  }
+
+  pause(): void {
+    if (this.state === 'running') this.setState('paused');
+  }
+
+  resume(): void {
+    if (this.state === 'paused') {
+      this.setState('running');
+      this.wake?.();
+    }
+  }
+
+  /** One iteration while paused (a running run ignores it). */
+  step(): void {
+    if (this.state === 'paused') {
+      this.pendingSteps++;
+      this.wake?.();
+    }
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    this.wake?.();
+  }
+
+  /**
+   * Restores the last good checkpoint and pauses there. The random stream is reseeded, so
+   * resuming does not retrace the exact steps that diverged.
+   */
+  rollback(): void {
+    if (this.state !== 'diverged') throw new EngineFailure('no-training', 'nothing to roll back: the run has not diverged');
+    const good = this.lastGood;
+    if (!good) throw new EngineFailure('no-training', 'there is no good checkpoint to roll back to');
+    const ck = parseCheckpoint(good.modelJson, good.weights.slice(0));
+    const restored = restoreTrainer(ck, this.data);
+    this.trainer.dispose();
+    this.trainer = restored;
+    this.rollbacks++;
+    restored.rng.setState(new Rng((this.opts.settings.seed + 0x9e3779b9 * this.rollbacks) >>> 0).getState());
+    this.setState('paused', `rolled back to iteration ${good.iteration}`);
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+    this.lastGood = null;
+  }
+}
