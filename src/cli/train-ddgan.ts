@@ -17,7 +17,7 @@ import { codeVersion } from '../node/version';
 import { formatDuration, num, parseCli } from '../node/args';
 import { defaultGeneratorConfig } from '../core/models/generator';
 import { defaultDiscriminatorConfig } from '../core/models/discriminator';
-import { DdganTrainer, defaultTrainConfig, type TrainStepStats } from '../core/training/ddganTrainer';
+import { DdganTrainer, defaultTrainConfig, type DdganTrainConfig, type TrainStepStats } from '../core/training/ddganTrainer';
 import { runTrainingLoop } from '../node/trainLoop';
 import { restoreTrainer, resumeCheckpoint, shippableCheckpoint } from '../core/training/ddganState';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
@@ -79,7 +79,16 @@ if (args.resume) {
     process.exit(1);
   }
   const ck = await loadCheckpointDir(args.resume);
-  trainer = restoreTrainer(ck, data);
+  // Learning rates and the R1 weight may be changed when a run continues; the new values
+  // go into the resume state and model.json, so the record stays exact.
+  const overrides: Partial<DdganTrainConfig> = {
+    ...(args['lr-g'] ? { lrG: num(args['lr-g'], 'lr-g', 0) } : {}),
+    ...(args['lr-d'] ? { lrD: num(args['lr-d'], 'lr-d', 0) } : {}),
+    ...(args.r1 ? { r1Gamma: num(args.r1, 'r1', 0) } : {}),
+    ...(args['r1-every'] ? { r1Every: num(args['r1-every'], 'r1-every', 1) } : {}),
+  };
+  trainer = restoreTrainer(ck, data, overrides);
+  if (Object.keys(overrides).length) console.log(`changed on resume: ${JSON.stringify(overrides)}`);
   wallSeconds = Number((ck.meta.training as { wallSeconds?: number } | undefined)?.wallSeconds ?? 0);
   console.log(`resumed ${name} at iteration ${trainer.iteration} (${formatDuration(wallSeconds)} of training so far)`);
 } else {
