@@ -9,8 +9,16 @@ import { generatorApply, validateGeneratorConfig, type GeneratorConfig } from '.
 import { discriminatorApply, type DiscriminatorConfig } from './discriminator';
 import { classifierApply, classifierFeatures, type ClassifierConfig } from './classifier';
 import { epsNetApply, type EpsNetConfig } from './epsNet';
+import {
+  mlp2dCondGeneratorApply,
+  mlp2dDiscriminatorApply,
+  mlp2dGeneratorApply,
+  mlp2dPairDiscriminatorApply,
+  mlp2dTimeDiscriminatorApply,
+  type Mlp2dConfig,
+} from './mlp2d';
 
-export type NetworkConfig = GeneratorConfig | DiscriminatorConfig | ClassifierConfig | EpsNetConfig;
+export type NetworkConfig = GeneratorConfig | DiscriminatorConfig | ClassifierConfig | EpsNetConfig | Mlp2dConfig;
 
 interface KindSpec<C extends NetworkConfig> {
   validate?(cfg: C): void;
@@ -24,6 +32,8 @@ const stepIndices = (cfg: { T: number }, batch: number): tf.Tensor1D =>
 
 const image = (cfg: { imageSize: number; channels: number }, batch: number): tf.Tensor4D =>
   tf.zeros([batch, cfg.imageSize, cfg.imageSize, cfg.channels]);
+
+const points2d = (batch: number): tf.Tensor2D => tf.zeros([batch, 2]);
 
 const KINDS: { [K in NetworkConfig['kind']]: KindSpec<Extract<NetworkConfig, { kind: K }>> } = {
   'ddgan-generator': {
@@ -43,6 +53,27 @@ const KINDS: { [K in NetworkConfig['kind']]: KindSpec<Extract<NetworkConfig, { k
   classifier: {
     dummyInputs: (cfg, b) => [image(cfg, b)],
     apply: (ctx, cfg, [x]) => classifierApply(ctx, cfg, x as tf.Tensor4D),
+  },
+  'mlp2d-generator': {
+    dummyInputs: (cfg, b) => [tf.zeros([b, cfg.nz])],
+    apply: (ctx, cfg, [z]) => mlp2dGeneratorApply(ctx, cfg, z as tf.Tensor2D),
+  },
+  'mlp2d-cond-generator': {
+    dummyInputs: (cfg, b) => [points2d(b), stepIndices(cfg, b), tf.zeros([b, cfg.nz])],
+    apply: (ctx, cfg, [xK, k, z]) => mlp2dCondGeneratorApply(ctx, cfg, xK as tf.Tensor2D, k as tf.Tensor1D, z as tf.Tensor2D),
+  },
+  'mlp2d-discriminator': {
+    dummyInputs: (_cfg, b) => [points2d(b)],
+    apply: (ctx, cfg, [x]) => mlp2dDiscriminatorApply(ctx, cfg, x as tf.Tensor2D),
+  },
+  'mlp2d-t-discriminator': {
+    dummyInputs: (cfg, b) => [points2d(b), tf.tensor1d(Array.from({ length: b }, (_, i) => i % (cfg.tMax + 1)), 'int32')],
+    apply: (ctx, cfg, [y, t]) => mlp2dTimeDiscriminatorApply(ctx, cfg, y as tf.Tensor2D, t as tf.Tensor1D),
+  },
+  'mlp2d-pair-discriminator': {
+    dummyInputs: (cfg, b) => [points2d(b), points2d(b), stepIndices(cfg, b)],
+    apply: (ctx, cfg, [xPrev, xK, k]) =>
+      mlp2dPairDiscriminatorApply(ctx, cfg, xPrev as tf.Tensor2D, xK as tf.Tensor2D, k as tf.Tensor1D),
   },
 };
 

@@ -1,0 +1,112 @@
+/**
+ * Diffusion-GAN (Wang, Zheng, He, Chen & Zhou 2022; DESIGN §2.5): the pieces that are not
+ * networks — the per-T forward schedule, the step distribution and the adaptive-T rule.
+ *
+ * Notation (name here -> name in the paper / official code):
+ *   T            -> T, the current number of diffusion steps (`num_timesteps`)
+ *   t            -> t, the step applied to a sample; 0 = the clean sample, 1..T diffused
+ *   alphaBars[t] -> ᾱ_t = Π_{j≤t}(1 − β_j), β linear from 1e-4 to 0.02 over the T steps
+ *   noiseStd     -> σ (`noise_std`): y = √ᾱ_t x + √(1 − ᾱ_t) σ ε
+ *   p            -> p (`diffusion.p`), the position of T between T_min and T_max
+ *   rd           -> r_d = E[sign(D(y_real))], the overfitting statistic (ADA's r_t)
+ *   target       -> d_target (`ada_target`, 0.6)
+ *   delta        -> the step of p per update (official: batch·interval / (ada_kimg·1000))
+ */
+import type { Rng } from '../rng';
+
+export const DIFFUSION_GAN_BETA_START = 1e-4;
+export const DIFFUSION_GAN_BETA_END = 0.02;
+
+export interface DiffusionGanSchedule {
+  readonly T: number;
+  /** β_t for t = 1..T (index 0 is 0). */
+  readonly betas: Float64Array;
+  /** ᾱ_t for t = 0..T, ᾱ_0 = 1. */
+  readonly alphaBars: Float64Array;
+  readonly sqrtAlphaBars: Float64Array;
+  readonly sqrtOneMinusAlphaBars: Float64Array;
+}
+
+/** The linear β schedule from 1e-4 to 0.02 spread over T steps (rebuilt whenever T changes). */
+export function diffusionGanSchedule(T: number): DiffusionGanSchedule {
+  if (!Number.isInteger(T) || T < 1) throw new RangeError(`T must be a whole number ≥ 1, got ${T}`);
+  const betas = new Float64Array(T + 1);
+  const alphaBars = new Float64Array(T + 1);
+  alphaBars[0] = 1;
+  for (let t = 1; t <= T; t++) {
+    betas[t] =
+      T === 1
+        ? DIFFUSION_GAN_BETA_START
+        : DIFFUSION_GAN_BETA_START + ((DIFFUSION_GAN_BETA_END - DIFFUSION_GAN_BETA_START) * (t - 1)) / (T - 1);
+    alphaBars[t] = alphaBars[t - 1] * (1 - betas[t]);
+  }
+  return {
+    T,
+    betas,
+    alphaBars,
+    sqrtAlphaBars: alphaBars.map(Math.sqrt),
+    sqrtOneMinusAlphaBars: alphaBars.map((a) => Math.sqrt(1 - a)),
+  };
+}
+
+export type DiffusionStepDistribution = 'uniform' | 'priority';
+
+/**
+ * Draws n diffusion steps. With probability `cleanShare` a step is 0 (the clean sample; the
+ * official code fills half of its table of steps with 0), otherwise t ∈ 1..T, uniformly or
+ * with 'priority' P(t) ∝ t (more weight on the noisier steps).
+ */
+export function sampleDiffusionSteps(
+  T: number,
+  n: number,
+  dist: DiffusionStepDistribution,
+  cleanShare: number,
+  rng: Rng,
+): Int32Array {
+  const out = new Int32Array(n);
+  const total = (T * (T + 1)) / 2;
+  for (let i = 0; i < n; i++) {
+    if (rng.uniform() < cleanShare) continue;
+    if (dist === 'uniform') {
+      out[i] = 1 + rng.int(T);
+    } else {
+      // inverse CDF of P(t) = t / (T(T+1)/2): smallest t with t(t+1)/2 > u·total
+      const u = rng.uniform() * total;
+      let t = Math.ceil((-1 + Math.sqrt(1 + 8 * u)) / 2);
+      if ((t * (t + 1)) / 2 <= u) t++;
+      out[i] = Math.min(T, Math.max(1, t));
+    }
+  }
+  return out;
+}
+
+export interface AdaptiveTState {
+  /** Position in [0, 1] between T_min and T_max. */
+  readonly p: number;
+  readonly T: number;
+}
+
+export interface AdaptiveTOptions {
+  readonly tMin: number;
+  readonly tMax: number;
+  /** d_target: r_d above it means D is overfitting (too sure the reals are real). */
+  readonly target: number;
+  /** How far p moves per update. */
+  readonly delta: number;
+}
+
+/**
+ * One update of the adaptive T (DESIGN §2.5, the official training loop):
+ *   p ← clip(p + sign(r_d − d_target) · Δ, 0, 1),  T = T_min + round(p (T_max − T_min)).
+ * An overfitting D (r_d > target) gets more noise (T up); otherwise T comes down.
+ * At r_d exactly on the target, sign is 0 and nothing moves. Pure.
+ */
+export function adaptT(state: AdaptiveTState, rd: number, opts: AdaptiveTOptions): AdaptiveTState {
+  if (!Number.isFinite(rd)) return state;
+  const p = Math.min(1, Math.max(0, state.p + Math.sign(rd - opts.target) * opts.delta));
+  return { p, T: tFromP(p, opts) };
+}
+
+export function tFromP(p: number, opts: Pick<AdaptiveTOptions, 'tMin' | 'tMax'>): number {
+  return opts.tMin + Math.round(p * (opts.tMax - opts.tMin));
+}
