@@ -16,12 +16,14 @@ import { engineActions, initialEngine, initialProbe } from './slices/engineSlice
 import { generateActions, initialGen, initialReroll } from './slices/generateSlice';
 import { initialModels, modelActions } from './slices/modelSlice';
 import { initialTrain, trainActions } from './slices/trainSlice';
+import { initialLab, labActions } from './slices/labSlice';
 import type { AppState, InitialSettings, StoreEnv } from './types';
 
 export type * from './types';
-export { canGenerate, isTraining } from './slices/context';
+export { canGenerate, isLabBusy, isTraining } from './slices/context';
 export { DEFAULT_TRAINING_SETTINGS, iterationsPerSecond } from './slices/trainSlice';
 export { DEFAULT_PROBE_SETTINGS } from './slices/engineSlice';
+export { DEFAULT_LAB_RECIPES, DEFAULT_LAB_SETTINGS, labIteration, labSecondsLeft } from './slices/labSlice';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -39,8 +41,10 @@ export function createAppStore(env: StoreEnv, initial: InitialSettings = {}): Ap
       reroll: initialReroll,
       enlarged: null,
       train: initialTrain(),
+      lab: initialLab(),
       actions: {
         ...trainActions(ctx),
+        ...labActions(ctx),
         ...engineActions(ctx),
         ...models,
         ...generateActions(ctx),

@@ -18,6 +18,13 @@ import type {
   TrainingCheckpoint,
   TrainingSettings,
   TrainingState,
+  ToyDatasetName,
+  ToyLabIntervalStats,
+  ToyLabMetrics,
+  ToyLabRecipeInfo,
+  ToyLabRecipeId,
+  ToyLabSettings,
+  ToyLabState,
   WarmupProgress,
 } from '../worker/protocol';
 
@@ -214,6 +221,55 @@ export interface TrainSlice {
   readonly autosave: { readonly status: 'idle' | 'saving' | 'saved' | 'error'; readonly iteration: number; readonly message: string | null };
 }
 
+export type LabStatus = 'idle' | 'starting' | ToyLabState | 'error';
+
+/** The lab's numeric settings (the data set and the recipes are chosen separately). */
+export type LabSettingsFields = Omit<ToyLabSettings, 'dataset' | 'recipes'>;
+
+/** One recipe of a lab run, as of its latest report. */
+export interface LabRecipeView extends ToyLabRecipeInfo {
+  /** Iteration of the latest report. */
+  readonly iteration: number;
+  readonly reports: number;
+  /** Generated points of the latest report, row-major [n × 2], data coordinates. */
+  readonly points: Float32Array | null;
+  readonly metrics: ToyLabMetrics | null;
+  /** Means over the iterations before the latest report that had any. */
+  readonly stats: ToyLabIntervalStats | null;
+  readonly diffusion: { readonly T: number; readonly p: number; readonly rd: number } | null;
+  /** DD-GAN: the particles of `points` along x_T … x_0, [(T + 1) × n × 2]. */
+  readonly trajectory: { readonly T: number; readonly frames: Float32Array } | null;
+  readonly trainMs: number;
+  readonly diverged: { readonly iteration: number; readonly message: string } | null;
+}
+
+/** Diffusion-GAN's T per iteration, as columns appended in place (`traceLength` changes). */
+export interface LabTrace {
+  readonly iteration: number[];
+  readonly T: number[];
+}
+
+export interface LabSlice {
+  readonly dataset: ToyDatasetName;
+  /** The recipes picked, in the protocol's order. */
+  readonly recipes: readonly ToyLabRecipeId[];
+  readonly settings: LabSettingsFields;
+  readonly status: LabStatus;
+  readonly error: SerializedError | null;
+  /** What the running (or last) run was started with, and its real points (grey layer). */
+  readonly run: { readonly dataset: ToyDatasetName; readonly iterations: number; readonly extent: number; readonly real: Float32Array } | null;
+  readonly results: readonly LabRecipeView[];
+  readonly trace: LabTrace;
+  readonly traceLength: number;
+  /** Iterations each recipe has trained (from ticks and reports), by recipe. */
+  readonly trained: Readonly<Partial<Record<ToyLabRecipeId, number>>>;
+  /** DD-GAN plots: the chain step shown, 0 = x_T … T = x_0; absent = x_0 (follows new reports). */
+  readonly chainStep: Readonly<Partial<Record<ToyLabRecipeId, number>>>;
+  /** Training time of the run so far (pauses excluded). */
+  readonly elapsedMs: number;
+  readonly memory: EngineMemory | null;
+}
+
 export interface AppActions {
   /** Fetches the model list and initialises the engine, then loads the selected model. */
   boot(): Promise<void>;
@@ -266,6 +322,16 @@ export interface AppActions {
   importModelFile(file: UploadSource): Promise<void>;
   /** The last training checkpoint's EMA generator as a model file (null: nothing trained). */
   exportModelFile(): { filename: string; bytes: Uint8Array } | null;
+  setLabDataset(dataset: ToyDatasetName): void;
+  toggleLabRecipe(id: ToyLabRecipeId, on: boolean): void;
+  setLabSettings(patch: Partial<LabSettingsFields>): void;
+  /** Trains the picked recipes side by side in the worker, following the reports. */
+  startLab(): Promise<void>;
+  pauseLab(): Promise<void>;
+  resumeLab(): Promise<void>;
+  stopLab(): Promise<void>;
+  /** Shows step `step` of a DD-GAN plot's chain (null: follow x_0). */
+  setChainStep(id: ToyLabRecipeId, step: number | null): void;
 }
 
 export interface AppState {
@@ -276,6 +342,7 @@ export interface AppState {
   readonly reroll: RerollSlice;
   readonly enlarged: Enlarged | null;
   readonly train: TrainSlice;
+  readonly lab: LabSlice;
   readonly actions: AppActions;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The app shell: generate and scrub on the left, model, engine and explanation on the
- * right (one column on a phone), diagnostics at the bottom, the sample dialog on top.
+ * right (one column on a phone), the mode-coverage lab across the full width below them,
+ * diagnostics at the bottom, the sample dialog on top.
  *
  * Components only read the store and call its actions; no logic about backends or tensors
  * lives here. Values that tests read carry `data-testid`, and machine-readable copies of
@@ -16,6 +17,7 @@ import { GeneratePanel } from './GeneratePanel';
 import { ModelPanel } from './ModelPanel';
 import { SampleDialog } from './SampleDialog';
 import { TrainPanel } from './TrainPanel';
+import { ToyLabPanel } from './ToyLabPanel';
 import { StoreContext } from './storeContext';
 
 /** Arrow keys scrub (Home/End jump) anywhere except where a control needs them. */
@@ -68,6 +70,7 @@ export function App({ store }: { store: AppStore }) {
             <ExplainerPanel />
           </aside>
         </div>
+        <ToyLabPanel />
         <DiagnosticsPanel />
         <footer className="app-footer">Everything runs locally; no data leaves this page.</footer>
       </div>

@@ -150,6 +150,23 @@ export class EngineClient implements EngineApi {
     return this.request('importModel', params, opts);
   }
 
+  /** Runs the mode-coverage lab; resolves when it stops or every recipe used its budget. */
+  startToyLab(params: ParamsOf<'startToyLab'>, opts?: RequestOptions<'startToyLab'>): Promise<ResultOf<'startToyLab'>> {
+    return this.request('startToyLab', params, opts);
+  }
+
+  pauseToyLab(params: ParamsOf<'pauseToyLab'> = {}): Promise<ResultOf<'pauseToyLab'>> {
+    return this.request('pauseToyLab', params);
+  }
+
+  resumeToyLab(params: ParamsOf<'resumeToyLab'> = {}): Promise<ResultOf<'resumeToyLab'>> {
+    return this.request('resumeToyLab', params);
+  }
+
+  stopToyLab(params: ParamsOf<'stopToyLab'> = {}): Promise<ResultOf<'stopToyLab'>> {
+    return this.request('stopToyLab', params);
+  }
+
   /** Sends one command and resolves with its result (or rejects with an EngineError). */
   request<K extends CommandType>(type: K, params: ParamsOf<K>, opts: RequestOptions<K> = {}): Promise<ResultOf<K>> {
     if (this.disposedWith) return Promise.reject(new EngineError(this.disposedWith));

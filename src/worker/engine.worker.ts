@@ -37,6 +37,7 @@ import { JobRegistry, throwIfAborted } from './jobs';
 import { decodeImages } from './decodeImages';
 import { loadTrainingData } from './trainingData';
 import { TrainingSession, buildTrainer, checkSettings } from './trainingSession';
+import { ToyLabSession, checkLabSettings } from './toyLab';
 import {
   CANCELLABLE_COMMANDS,
   IMMEDIATE_COMMANDS,
@@ -65,6 +66,10 @@ import {
   type StartTrainingResult,
   type TrainingControlResult,
   type TrainingProgress,
+  type StartToyLabParams,
+  type StartToyLabResult,
+  type ToyLabControlResult,
+  type ToyLabProgress,
 } from './protocol';
 
 // The tsconfig loads both the DOM and WebWorker libs (the UI and the worker share it), so
@@ -417,6 +422,31 @@ function control(action: (s: TrainingSession) => void): TrainingControlResult {
   return { state: session.current, iteration: session.iteration };
 }
 
+// ─── mode-coverage lab ──────────────────────────────────────────────────────────────────
+
+/** The one lab run, while it runs (it holds the command queue until it ends, as training does). */
+let lab: ToyLabSession | null = null;
+
+async function startToyLab(params: StartToyLabParams, progress: (p: ToyLabProgress) => void): Promise<StartToyLabResult> {
+  requireBackend();
+  if (lab) throw new EngineFailure('no-training', 'a lab run is already active: stop it first');
+  const settings = checkLabSettings(params.settings);
+  const run = new ToyLabSession(settings, { faultAt: params.faultAt });
+  lab = run;
+  try {
+    return await run.run(progress);
+  } finally {
+    lab = null;
+    run.dispose();
+  }
+}
+
+function labControl(action: (s: ToyLabSession) => void): ToyLabControlResult {
+  if (!lab) return { state: null, iteration: 0 };
+  action(lab);
+  return { state: lab.current, iteration: lab.iteration };
+}
+
 // ─── dispatch ───────────────────────────────────────────────────────────────────────────
 
 type Handler<K extends CommandType> = (params: ParamsOf<K>, progress: (p: ProgressOf<K>) => void, signal: AbortSignal) => Promise<ResultOf<K>>;
@@ -454,6 +484,10 @@ const handlers: { [K in CommandType]: Handler<K> } = {
   stopTraining: async () => control((s) => s.stop()),
   rollbackTraining: async () => control((s) => s.rollback()),
   importModel: (params, progress, signal) => importModel(params, progress, signal),
+  startToyLab: (params, progress) => startToyLab(params, progress),
+  pauseToyLab: async () => labControl((s) => s.pause()),
+  resumeToyLab: async () => labControl((s) => s.resume()),
+  stopToyLab: async () => labControl((s) => s.stop()),
 };
 
 /** ArrayBuffers inside a plain event payload (a few levels deep), to transfer rather than copy. */
@@ -513,8 +547,18 @@ scope.addEventListener('message', (e: MessageEvent<unknown>) => {
     void run(cmd.id, cmd.type, cmd.params, never);
     return;
   }
-  // A new backend or model ends a training run (its tensors would not survive either).
+  // A new backend or model ends a training run (its tensors would not survive either); a
+  // new backend also ends a lab run (a model does not: the lab trains its own networks).
   if (cmd.type === 'init' || cmd.type === 'loadModel' || cmd.type === 'importModel') session?.stop();
+  if (cmd.type === 'init') lab?.stop();
+  // A fine-tune run and a lab run both hold the queue until they end: a second one would
+  // sit there unanswered, so it is refused on arrival instead.
+  const busy = (cmd.type === 'startTraining' || cmd.type === 'startToyLab') && (session ?? lab);
+  if (busy) {
+    const what = busy === lab ? 'the mode-coverage lab is training' : 'a fine-tune run is training';
+    post({ id: cmd.id, kind: 'error', type: cmd.type, error: { name: ERROR_NAMES['no-training'], code: 'no-training', message: `${what}: stop it first` } });
+    return;
+  }
   let signal = never;
   if (CANCELLABLE_COMMANDS.includes(cmd.type)) signal = jobs.supersede(cmd.id);
   else if (SUPERSEDING_COMMANDS.includes(cmd.type)) jobs.cancelAll();

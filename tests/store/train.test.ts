@@ -10,6 +10,7 @@ import { memorySessions } from '../../src/store/sessions';
 import { MAX_PREVIEWS, appendPreview } from '../../src/store/slices/trainSlice';
 import { decodeModelFile } from '../../src/core/io/modelFile';
 import type { EngineApi, StartTrainingParams, TrainingProgress } from '../../src/worker/protocol';
+import { labStubs } from './trainingStubs';
 
 const S = 2;
 const entry: ModelIndexEntry = {
@@ -70,6 +71,7 @@ function fake(): { engine: EngineApi; starts: StartTrainingParams[] } {
     },
     pauseTraining: none, resumeTraining: none, stepTraining: none, stopTraining: none, rollbackTraining: none,
     importModel: async () => Promise.reject(new Error('unused')),
+    ...labStubs(),
   };
   return { engine, starts };
 }

@@ -3,7 +3,7 @@ import type { EngineApi } from '../../src/worker/protocol';
 /** The training commands, unused by these tests (tests/store/train.test.ts covers them). */
 export function trainingStubs(): Pick<
   EngineApi,
-  'decodeImages' | 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stepTraining' | 'stopTraining' | 'rollbackTraining' | 'importModel'
+  'decodeImages' | 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stepTraining' | 'stopTraining' | 'rollbackTraining' | 'importModel' | LabCommand
 > {
   const none = async () => ({ state: null, iteration: 0 });
   return {
@@ -19,5 +19,21 @@ export function trainingStubs(): Pick<
     importModel: async () => {
       throw new Error('not used');
     },
+    ...labStubs(),
+  };
+}
+
+type LabCommand = 'startToyLab' | 'pauseToyLab' | 'resumeToyLab' | 'stopToyLab';
+
+/** The mode-coverage lab's commands, unused by the tests that spread these (tests/store/lab.test.ts covers them). */
+export function labStubs(): Pick<EngineApi, LabCommand> {
+  const none = async () => ({ state: null, iteration: 0 });
+  return {
+    startToyLab: async () => {
+      throw new Error('not used');
+    },
+    pauseToyLab: none,
+    resumeToyLab: none,
+    stopToyLab: none,
   };
 }

@@ -39,11 +39,17 @@ export function makeContext(set: SetState, get: GetState, env: StoreEnv): SliceC
 
 /** True when the engine has a model ready and warmed up for the chosen batch size. */
 export function canGenerate(s: AppState): boolean {
-  return s.engine.status === 'ready' && s.models.status === 'ready' && s.models.warmBatches.includes(s.gen.batch) && !isTraining(s);
+  return s.engine.status === 'ready' && s.models.status === 'ready' && s.models.warmBatches.includes(s.gen.batch) && !isTraining(s) && !isLabBusy(s);
 }
 
 /** A training run holds the worker's queue: sampling would wait for it to end. */
 export function isTraining(s: AppState): boolean {
   const st = s.train.status;
   return st === 'starting' || st === 'running' || st === 'paused' || st === 'diverged';
+}
+
+/** A lab run holds the worker's queue too (starting, running or paused). */
+export function isLabBusy(s: AppState): boolean {
+  const st = s.lab.status;
+  return st === 'starting' || st === 'running' || st === 'paused';
 }
