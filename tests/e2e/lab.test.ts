@@ -64,6 +64,10 @@ describe('mode-coverage lab (wasm)', () => {
       const dReal = await num(page, `lab-d-${id}`, 'data-real');
       expect(dReal > 0 && dReal < 1).toBe(true);
     }
+    // What this small budget reached, for the report (the benchmark command runs the full budget).
+    for (const id of ['diffusion-gan', 'ddgan-t2']) {
+      console.log(`lab ${id} after 60 iterations: ${await num(page, `lab-modes-${id}`)} of 25 modes, ${(100 * (await num(page, `lab-hq-${id}`))).toFixed(1)} % high quality`);
+    }
     expect(await page.locator('[data-testid^="lab-card-"]').count()).toBe(2);
     expect(await num(page, 'lab-t-diffusion-gan')).toBeGreaterThanOrEqual(5);
     await page.waitForFunction(() => document.querySelector('[data-testid="lab-t-chart"]')?.getAttribute('data-points') === '60', undefined, { timeout: 10_000 });
