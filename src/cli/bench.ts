@@ -1,21 +1,75 @@
 /**
- * npm run bench [-- --only kernels]
- * Timing tables, measured in one run on this machine. Sections:
+ * npm run bench [-- --only kernels,generator,samplers,training] [--out DIR] [--tiny] [--repeats N]
+ * Timing tables, all measured in one run on this machine (src/node/benchSuite.ts). Sections:
  *  - kernels: the wasm conv gradient kernels against the wasm forward conv on the same
- *    shapes (GFLOP/s, median of repeated runs), and the stock Conv2DBackpropInput for contrast.
+ *    shapes (GFLOP/s), and the stock Conv2DBackpropInput for contrast.
+ *  - generator: the shipped DD-GAN generator per call (= per step) and per image at batch
+ *    1, 16, 64; GFLOP/s as a share of the same backend's dense matmul rate.
+ *  - samplers: DD-GAN T = 4 vs DDPM-1000 ancestral and DDIM-50, per image, batch 16.
+ *  - training: DD-GAN training images/s at batch 32.
+ * Tables go to stdout; with --out DIR also DIR/BENCHMARKS.md and DIR/bench.json.
  */
-import * as tf from '@tensorflow/tfjs';
-import { useNodeBackend } from '../node/backend';
-import { parseCli } from '../node/args';
-import { benchKernels } from '../node/benchKernels';
+import { num, parseCli } from '../node/args';
+import { isSectionId, machineMarkdown, runBenchSuite, SECTIONS, writeBenchReport, type SectionId } from '../node/benchSuite';
+import { sectionMarkdown } from '../node/benchUtil';
 
-const args = parseCli('usage: npm run bench [-- --only kernels] [--repeats N]', {
+const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(',')}] [--out DIR] [--tiny] [--repeats N]
+  [--checkpoint DIR] [--ddpm-checkpoint DIR] [--state DIR] [--batches 1,16,64] [--sampler-batch 16]
+  [--ddpm-steps 20] [--train-iters 4] [--train-batch 32] [--matmul 1024]`;
+
+const args = parseCli(USAGE, {
   only: { type: 'string' },
-  repeats: { type: 'string', default: '7' },
+  out: { type: 'string' },
+  tiny: { type: 'boolean', default: false },
+  repeats: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'ddpm-checkpoint': { type: 'string' },
+  state: { type: 'string' },
+  batches: { type: 'string' },
+  'sampler-batch': { type: 'string' },
+  'ddpm-steps': { type: 'string' },
+  'train-iters': { type: 'string' },
+  'train-batch': { type: 'string' },
+  matmul: { type: 'string' },
 });
-await useNodeBackend('wasm');
-console.log(`backend ${tf.getBackend()}, tfjs ${tf.version.tfjs}, node ${process.version}`);
-if (!args.only || args.only === 'kernels') {
-  console.log('\n## wasm conv kernels (GFLOP/s, median)\n');
-  console.log(await benchKernels(Number(args.repeats)));
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+const only: SectionId[] = [];
+for (const s of (args.only ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  if (!isSectionId(s)) fail(`--only: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`);
+  only.push(s);
+}
+const positiveInt = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = num(value, name, NaN);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive whole number, got "${value}"`);
+  return n;
+};
+const batches = args.batches?.split(',').map((b) => positiveInt(b.trim(), 'batches')!);
+
+const report = await runBenchSuite({
+  only,
+  tiny: args.tiny,
+  repeats: positiveInt(args.repeats, 'repeats'),
+  checkpoint: args.checkpoint,
+  ddpmCheckpoint: args['ddpm-checkpoint'],
+  state: args.state,
+  batches,
+  samplerBatch: positiveInt(args['sampler-batch'], 'sampler-batch'),
+  ddpmSteps: positiveInt(args['ddpm-steps'], 'ddpm-steps'),
+  trainIters: positiveInt(args['train-iters'], 'train-iters'),
+  trainBatch: positiveInt(args['train-batch'], 'train-batch'),
+  matmulSize: positiveInt(args.matmul, 'matmul'),
+  command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+  log: (line) => console.error(line),
+  onSection: (s) => console.log(`\n${sectionMarkdown(s)}\n`),
+});
+console.log(`\n${machineMarkdown(report)}`);
+if (args.out) {
+  const files = await writeBenchReport(args.out, report);
+  console.error(`wrote ${files.markdown} and ${files.json}`);
 }

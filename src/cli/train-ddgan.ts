@@ -19,6 +19,7 @@ import { defaultGeneratorConfig } from '../core/models/generator';
 import { defaultDiscriminatorConfig } from '../core/models/discriminator';
 import { DdganTrainer, defaultTrainConfig, type DdganTrainConfig, type TrainStepStats } from '../core/training/ddganTrainer';
 import { runTrainingLoop } from '../node/trainLoop';
+import { ddganIterationFlops } from '../node/benchTraining';
 import { restoreTrainer, resumeCheckpoint, shippableCheckpoint } from '../core/training/ddganState';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { Rng } from '../core/rng';
@@ -113,11 +114,8 @@ if (args.resume) {
 
 const gFlops = trainer.G.flopsPerExample();
 const dFlops = trainer.D.flopsPerExample();
-// Counted work per iteration (forward = 1, backward = 2 forwards): D step = G fwd + D fwd/bwd on
-// 2B pairs (+ R1's double backward, ~2 more D passes on B pairs every r1Every); G step = G
-// fwd/bwd + D fwd/bwd-to-input.
 const { batch, r1Every } = trainer.config;
-const flopsPerIter = batch * (gFlops + 6 * dFlops + (4 * dFlops) / r1Every + 3 * gFlops + 3 * dFlops);
+const flopsPerIter = ddganIterationFlops(gFlops, dFlops, batch, r1Every);
 console.log(
   `${name}: G ${trainer.G.paramCount().toLocaleString()} params, ${(gFlops / 1e6).toFixed(1)} MFLOP/image; ` +
     `D ${trainer.D.paramCount().toLocaleString()} params, ${(dFlops / 1e6).toFixed(1)} MFLOP/pair; ` +

@@ -1,0 +1,144 @@
+/**
+ * The benchmark suite (src/cli/bench.ts, src/node/bench*.ts) on tiny configs: every section
+ * runs, its numbers are finite and positive, bench.json parses and the markdown tables
+ * have the columns the JSON names. Timings themselves are never asserted.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend } from '../helpers';
+import { serializeCheckpoint } from '../../src/core/models/checkpoint';
+import { defaultGeneratorConfig } from '../../src/core/models/generator';
+import { Network } from '../../src/core/models/network';
+import { saveCheckpointDir } from '../../src/node/checkpointDir';
+import { reportMarkdown, runBenchSuite, SECTIONS, type BenchReport } from '../../src/node/benchSuite';
+import type { BenchSection, BenchTable } from '../../src/node/benchUtil';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let tmp: string;
+let checkpoint: string;
+
+beforeAll(async () => {
+  await backend('wasm');
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'ddgan-bench-'));
+  checkpoint = path.join(tmp, 'tiny-g');
+  const G = Network.create(
+    defaultGeneratorConfig({ imageSize: 16, T: 2, baseChannels: 8, channelMults: [1, 2], nz: 8, zEmbedDim: 16, tEmbedDim: 16 }),
+    3,
+  );
+  const meta = { name: 'tiny-g', createdAt: '2026-01-01T00:00:00.000Z', codeVersion: 'test', data: { name: 'mnist-train' }, training: { iterations: 0 } };
+  await saveCheckpointDir(checkpoint, await serializeCheckpoint(meta, { generator: G }));
+  G.dispose();
+});
+
+afterAll(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** The markdown tables of a document: rows of cells, header first, separator dropped. */
+function markdownTables(md: string): string[][][] {
+  const tables: string[][][] = [];
+  let current: string[][] | null = null;
+  for (const line of md.split('\n')) {
+    if (line.startsWith('|')) {
+      expect(line.endsWith('|'), line).toBe(true);
+      const cells = line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim());
+      if (!current) tables.push((current = []));
+      if (!cells.every((c) => /^-+:?$/.test(c))) current.push(cells);
+      else expect(current.length, 'separator right after the header').toBe(1);
+    } else {
+      current = null;
+    }
+  }
+  return tables;
+}
+
+/** Every number in a section's tables is finite and positive; every row fills every column. */
+function checkTable(t: BenchTable): void {
+  expect(t.columns.length).toBeGreaterThan(1);
+  expect(t.rows.length).toBeGreaterThan(0);
+  for (const row of t.rows) {
+    expect(Object.keys(row).sort()).toEqual(t.columns.map((c) => c.key).sort());
+    for (const [key, v] of Object.entries(row)) {
+      if (typeof v === 'number') {
+        expect(Number.isFinite(v), `${key} = ${v}`).toBe(true);
+        expect(v, key).toBeGreaterThan(0);
+      } else {
+        expect(typeof v).toBe('string');
+        expect(v.length, key).toBeGreaterThan(0);
+      }
+    }
+  }
+}
+
+/** The section's tables appear in the markdown with the same header and one line per row. */
+function checkMarkdown(md: string, sections: readonly BenchSection[]): void {
+  const tables = markdownTables(md);
+  for (const s of sections) {
+    expect(md).toContain(`## ${s.title}`);
+    for (const t of s.tables) {
+      const labels = t.columns.map((c) => c.label);
+      const found = tables.find((m) => m[0].join('\u0000') === labels.join('\u0000'));
+      expect(found, `table with columns ${labels.join(', ')}`).toBeDefined();
+      expect(found!.length - 1).toBe(t.rows.length);
+      for (const row of found!) expect(row.length).toBe(labels.length);
+    }
+  }
+}
+
+describe('npm run bench --tiny', () => {
+  it('the CLI measures every section, prints the tables and writes BENCHMARKS.md and bench.json', async () => {
+    const out = path.join(tmp, 'out');
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', '--tiny', '--checkpoint', checkpoint, '--out', out], {
+      cwd: root,
+    });
+    const report = JSON.parse(await readFile(path.join(out, 'bench.json'), 'utf8')) as BenchReport;
+    expect(report.sections.map((s) => s.id)).toEqual([...SECTIONS]);
+    expect(report.tiny).toBe(true);
+    expect(report.command).toContain('--tiny');
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.machine.cpu.length).toBeGreaterThan(0);
+    expect(report.machine.node).toBe(process.version);
+    expect(report.machine.tfjs).toBe(tf.version.tfjs);
+    expect(Number.isNaN(Date.parse(report.machine.date))).toBe(false);
+    expect(report.matmul.gflops).toBeGreaterThan(0);
+    for (const s of report.sections) s.tables.forEach(checkTable);
+
+    const byId = Object.fromEntries(report.sections.map((s) => [s.id, s]));
+    // generator: one row per batch size, FLOPs from the network
+    expect(byId.generator.tables[0].rows.map((r) => r.batch)).toEqual([1, 2]);
+    expect(byId.generator.data.flopsPerCall).toBeGreaterThan(0);
+    expect(String(byId.generator.data.source)).toContain('tiny-g');
+    // samplers: DD-GAN, DDIM, DDPM and the two ratios
+    expect(byId.samplers.tables[0].rows.map((r) => r.nfe)).toEqual([2, 50, 1000]);
+    for (const key of ['ddpmOverDdgan', 'ddimOverDdgan']) {
+      const v = byId.samplers.data[key] as number;
+      expect(Number.isFinite(v) && v > 0, key).toBe(true);
+    }
+    expect(byId.samplers.notes.join(' ')).toContain('randomly initialised');
+    expect(byId.training.tables[0].rows[0].imagesPerSecond).toBeGreaterThan(0);
+
+    const md = await readFile(path.join(out, 'BENCHMARKS.md'), 'utf8');
+    expect(md.startsWith('# Benchmarks\n')).toBe(true);
+    for (const what of ['CPU', 'Node', 'tfjs', 'date']) expect(md).toMatch(new RegExp(`^\\| ${what} \\|`, 'm'));
+    checkMarkdown(md, report.sections);
+    // stdout carries the same section tables
+    checkMarkdown(stdout, report.sections);
+  });
+
+  it('--only runs just the chosen sections, in process, and leaves no tensors behind', async () => {
+    const before = tf.memory().numTensors;
+    const report = await runBenchSuite({ tiny: true, only: ['training', 'samplers'] });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(report.sections.map((s) => s.id)).toEqual(['samplers', 'training']);
+    for (const s of report.sections) s.tables.forEach(checkTable);
+    checkMarkdown(reportMarkdown(report), report.sections);
+  });
+});
