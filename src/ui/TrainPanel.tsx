@@ -35,6 +35,10 @@ function DataSection() {
           </label>
         ))}
       </div>
+      <p className="muted small">
+        2-D toy sets (25 Gaussians, ring, swiss roll, two moons) train small MLP recipes in the{' '}
+        <a href="#lab-heading">mode-coverage lab</a> below.
+      </p>
       {t.source === 'uploads' && <UploadSection />}
       {t.source === 'mnist' && (
         <div className="digits" data-testid="mnist-digits">
