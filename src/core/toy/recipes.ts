@@ -122,8 +122,8 @@ export type ToyRecipeConfig = GanRecipeConfig | DiffusionGanRecipeConfig | Ddgan
 export type ToyRecipeConfigOf<R extends ToyRecipe> = Extract<ToyRecipeConfig, { recipe: R }>;
 
 /**
- * Defaults, tuned on 25 Gaussians with `npm run bench:modes` (see that file for the numbers
- * they reach). Widths are 3 hidden layers × 128 (a few ms per iteration on wasm).
+ * Defaults for 25 Gaussians: 3 hidden layers × 128, batch 256. What they reach is measured
+ * by `npm run bench:modes` (README, "Mode-coverage benchmark").
  */
 export function defaultToyConfig<R extends ToyRecipe>(
   recipe: R,
