@@ -34,9 +34,16 @@ export async function runTrainingLoop<S extends { iteration: number; ms: number 
   opts: LoopOptions<S>,
 ): Promise<string> {
   let stopRequested = false;
+  let firstSignalAt = 0;
   const onSignal = (sig: string) => {
-    if (stopRequested) process.exit(130);
+    // Ctrl-C reaches the whole process group, and a launcher such as tsx relays it once more:
+    // a repeat within a second is the same request. A later one means "stop now, unsaved".
+    if (stopRequested) {
+      if (Date.now() - firstSignalAt > 1000) process.exit(130);
+      return;
+    }
     stopRequested = true;
+    firstSignalAt = Date.now();
     console.log(`\n${sig}: finishing this iteration and saving…`);
   };
   process.on('SIGINT', onSignal);
@@ -57,6 +64,9 @@ export async function runTrainingLoop<S extends { iteration: number; ms: number 
         stopReason = 'time limit reached';
         break;
       }
+      // On wasm, `await data()` settles as a microtask, so a loop of steps would never give
+      // the event loop a turn and a signal would wait for the next save: yield one each step.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const stats = await trainer.step();
       opts.onStep?.(stats);
       recentMs.push(stats.ms);
