@@ -5,10 +5,9 @@
  * keeps the series: the chart is created once and fed with `setData` at most once per
  * animation frame (transient updates: no React re-render per iteration).
  */
-import { useEffect, useRef } from 'react';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
-import { useAppStoreApi } from './storeContext';
+import { useRef } from 'react';
+import type uPlot from 'uplot';
+import { useStoreChart, type StoreChartSpec } from './useStoreChart';
 
 const SERIES: { label: string; key: 'lossD' | 'lossG' | 'dReal' | 'dFake' | 'r1'; stroke: string; scale?: string }[] = [
   { label: 'loss D', key: 'lossD', stroke: '#c0392b' },
@@ -18,49 +17,20 @@ const SERIES: { label: string; key: 'lossD' | 'lossG' | 'dReal' | 'dFake' | 'r1'
   { label: 'R1', key: 'r1', stroke: '#7d3c98', scale: 'r1' },
 ];
 
+const SPEC: StoreChartSpec = {
+  height: 200,
+  options: {
+    scales: { x: { time: false } },
+    series: [{ label: 'iteration' }, ...SERIES.map((d) => ({ label: d.label, stroke: d.stroke, width: 1.5, scale: d.scale ?? 'y', spanGaps: d.key === 'r1' }))],
+    axes: [{ label: 'iteration' }, { scale: 'y' }, { scale: 'r1', side: 1, grid: { show: false } }],
+    legend: { live: true },
+  },
+  data: (s) => [s.train.series.iteration, ...SERIES.map((d) => s.train.series[d.key])] as uPlot.AlignedData,
+  length: (s) => s.train.length,
+};
+
 export function LossChart() {
-  const store = useAppStoreApi();
   const host = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    const el = host.current;
-    if (!el) return;
-    const data = (): uPlot.AlignedData => {
-      const s = store.getState().train.series;
-      return [s.iteration, ...SERIES.map((d) => s[d.key])] as uPlot.AlignedData;
-    };
-    const plot = new uPlot(
-      {
-        width: Math.max(240, el.clientWidth || 480),
-        height: 200,
-        scales: { x: { time: false } },
-        series: [{ label: 'iteration' }, ...SERIES.map((d) => ({ label: d.label, stroke: d.stroke, width: 1.5, scale: d.scale ?? 'y', spanGaps: d.key === 'r1' }))],
-        axes: [{ label: 'iteration' }, { scale: 'y' }, { scale: 'r1', side: 1, grid: { show: false } }],
-        legend: { live: true },
-      },
-      data(),
-      el,
-    );
-    let frame = 0;
-    let drawn = -1;
-    const unsubscribe = store.subscribe((s) => {
-      if (s.train.length === drawn || frame) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        drawn = store.getState().train.length;
-        plot.setData(data());
-        el.dataset.points = String(drawn);
-      });
-    });
-    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(240, el.clientWidth), height: 200 }));
-    resize.observe(el);
-    return () => {
-      unsubscribe();
-      resize.disconnect();
-      cancelAnimationFrame(frame);
-      plot.destroy();
-    };
-  }, [store]);
-
+  useStoreChart(host, SPEC);
   return <div className="loss-chart" ref={host} data-testid="loss-chart" data-points="0" aria-label="Loss curves" role="img" />;
 }
