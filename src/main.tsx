@@ -13,7 +13,7 @@ import { App } from './ui/App';
 import { canGenerate, createAppStore } from './store/store';
 import { parseUrlState, writeUrlState } from './ui/urlState';
 import { EngineClient } from './worker/client';
-import { idbSessions } from './ui/idbSessions';
+import { idbSessions } from './store/idbSessions';
 import { memorySessions } from './store/sessions';
 import { isBackendRequest, type BackendRequest } from './worker/protocol';
 import './ui/app.css';
@@ -54,7 +54,8 @@ const store = createAppStore(
     indexUrl: new URL('models/index.json', document.baseURI).href,
     fetchJson,
     random: Math.random,
-    // Training sessions autosave to IndexedDB (kept across reloads); without it, in memory.
+    // Saved training sessions live in IndexedDB (kept across reloads; the worker writes
+    // them, this thread lists, loads and deletes); without it, in memory.
     sessions: typeof indexedDB !== 'undefined' ? idbSessions() : memorySessions(),
   },
   { backend: fromUrl.backend ?? storedBackend(), model: fromUrl.model, batch: fromUrl.batch, seed: fromUrl.seed, slowMotion: fromUrl.slow },

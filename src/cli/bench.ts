@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --only kernels,generator,samplers,training] [--out DIR] [--tiny] [--repeats N]
+ * npm run bench [-- --only kernels,generator,samplers,training,browser] [--out DIR] [--tiny] [--repeats N]
  * Timing tables, all measured in one run on this machine (src/node/benchSuite.ts). Sections:
  *  - kernels: the wasm conv gradient kernels against the wasm forward conv on the same
  *    shapes (GFLOP/s), and the stock Conv2DBackpropInput for contrast.
@@ -7,15 +7,22 @@
  *    1, 16, 64; GFLOP/s as a share of the same backend's dense matmul rate.
  *  - samplers: DD-GAN T = 4 vs DDPM-1000 ancestral and DDIM-50, per image, batch 16.
  *  - training: DD-GAN training images/s at batch 32.
+ *  - browser: the built app in headless Chromium on wasm, webgl and webgpu (src/node/benchBrowser.ts):
+ *    cold start vs repeat visit, warm time per step and per image, worker-to-canvas latency,
+ *    and the main thread (long tasks, frame rate) over --duration seconds of generation and
+ *    of fine-tuning. Runs where Chromium is installed; the default run skips it with a line
+ *    saying why otherwise, and `--only browser` fails instead.
  * Tables go to stdout; with --out DIR also DIR/BENCHMARKS.md and DIR/bench.json.
  */
 import { num, parseCli } from '../node/args';
 import { isSectionId, machineMarkdown, runBenchSuite, SECTIONS, writeBenchReport, type SectionId } from '../node/benchSuite';
 import { sectionMarkdown } from '../node/benchUtil';
+import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../node/benchBrowser';
 
 const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(',')}] [--out DIR] [--tiny] [--repeats N]
   [--checkpoint DIR] [--ddpm-checkpoint DIR] [--state DIR] [--batches 1,16,64] [--sampler-batch 16]
-  [--ddpm-steps 20] [--train-iters 4] [--train-batch 32] [--matmul 1024]`;
+  [--ddpm-steps 20] [--train-iters 4] [--train-batch 32] [--matmul 1024]
+  [--duration 30] [--browser-backends ${BROWSER_BACKENDS.join(',')}]`;
 
 const args = parseCli(USAGE, {
   only: { type: 'string' },
@@ -31,6 +38,8 @@ const args = parseCli(USAGE, {
   'train-iters': { type: 'string' },
   'train-batch': { type: 'string' },
   matmul: { type: 'string' },
+  duration: { type: 'string' },
+  'browser-backends': { type: 'string' },
 });
 
 function fail(message: string): never {
@@ -50,6 +59,13 @@ const positiveInt = (value: string | undefined, name: string): number | undefine
   return n;
 };
 const batches = args.batches?.split(',').map((b) => positiveInt(b.trim(), 'batches')!);
+const browserBackends: BrowserBackend[] = [];
+for (const b of (args['browser-backends'] ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  if (!isBrowserBackend(b)) fail(`--browser-backends: unknown backend "${b}" (backends: ${BROWSER_BACKENDS.join(', ')})`);
+  browserBackends.push(b);
+}
+const duration = args.duration === undefined ? undefined : num(args.duration, 'duration', NaN);
+if (duration !== undefined && !(duration > 0)) fail(`--duration must be a positive number of seconds, got "${args.duration}"`);
 
 const report = await runBenchSuite({
   only,
@@ -64,9 +80,15 @@ const report = await runBenchSuite({
   trainIters: positiveInt(args['train-iters'], 'train-iters'),
   trainBatch: positiveInt(args['train-batch'], 'train-batch'),
   matmulSize: positiveInt(args.matmul, 'matmul'),
+  browserBackends,
+  durationS: duration,
   command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
   log: (line) => console.error(line),
   onSection: (s) => console.log(`\n${sectionMarkdown(s)}\n`),
+}).catch((e: unknown) => {
+  // e.g. `--only browser` where no Chromium is installed: the message says what to do.
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
 });
 console.log(`\n${machineMarkdown(report)}`);
 if (args.out) {

@@ -1,5 +1,5 @@
 /**
- * npm run train -- --model ddgan|ddpm|classifier …
+ * npm run train -- --model ddgan|ddpm|classifier|noisy-classifier …
  * Dispatches to the trainer of the chosen model kind; each parses its own options.
  */
 const i = process.argv.indexOf('--model');
@@ -8,6 +8,7 @@ const trainers: Record<string, () => Promise<unknown>> = {
   ddgan: () => import('./train-ddgan'),
   ddpm: () => import('./train-ddpm'),
   classifier: () => import('./train-classifier'),
+  'noisy-classifier': () => import('./train-noisy-classifier'),
 };
 const load = trainers[model ?? ''];
 if (!load) {

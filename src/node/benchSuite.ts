@@ -1,7 +1,9 @@
 /**
- * The benchmark suite behind `npm run bench`: every section measured in one process on one
- * backend, so the ratios between sections (generator vs matmul, DDPM vs DD-GAN) compare
- * numbers taken under the same conditions. The report renders to markdown
+ * The benchmark suite behind `npm run bench`: every Node section measured in one process on
+ * one backend, so the ratios between sections (generator vs matmul, DDPM vs DD-GAN) compare
+ * numbers taken under the same conditions, then the browser section (benchBrowser.ts: the
+ * built app in headless Chromium on wasm, webgl and webgpu), run where Chromium exists and
+ * skipped with a line that says why otherwise. The report renders to markdown
  * (BENCHMARKS.md) and to JSON (bench.json) with the machine it ran on.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -24,13 +26,14 @@ import { benchGenerator } from './benchGenerator';
 import { benchKernels, KERNEL_SHAPES, TINY_KERNEL_SHAPES } from './benchKernels';
 import { benchSamplers } from './benchSamplers';
 import { benchTraining } from './benchTraining';
+import { benchBrowser, browserUnavailable, type BrowserBackend } from './benchBrowser';
 import { benchMatmul, sectionMarkdown, tableMarkdown, type BenchSection, type MatmulResult } from './benchUtil';
 import { loadCheckpointDir, readModelJson } from './checkpointDir';
 import { loadDataset } from './data';
 import { generatorOf } from './sample';
 import { codeVersion } from './version';
 
-export const SECTIONS = ['kernels', 'generator', 'samplers', 'training'] as const;
+export const SECTIONS = ['kernels', 'generator', 'samplers', 'training', 'browser'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export function isSectionId(s: string): s is SectionId {
@@ -62,6 +65,10 @@ export interface BenchSuiteOptions {
   readonly trainBatch?: number;
   /** Side of the dense matmul reference (n×n by n×n). */
   readonly matmulSize?: number;
+  /** Browser section: backends (default wasm, webgl, webgpu). */
+  readonly browserBackends?: readonly BrowserBackend[];
+  /** Browser section: seconds of generation and of fine-tuning watched per backend (default 30; tiny 3). */
+  readonly durationS?: number;
   /** The command line recorded in the report (default: the function call). */
   readonly command?: string;
   /** Progress lines (default: none). */
@@ -89,8 +96,11 @@ export interface BenchReport {
   readonly machine: MachineInfo;
   readonly command: string;
   readonly tiny: boolean;
-  readonly matmul: MatmulResult;
+  /** The dense matmul reference in Node; null when no Node section ran. */
+  readonly matmul: MatmulResult | null;
   readonly sections: readonly BenchSection[];
+  /** Sections that were due but could not run here, with the reason. */
+  readonly skipped: readonly { readonly id: SectionId; readonly reason: string }[];
   readonly seconds: number;
 }
 
@@ -187,9 +197,19 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
     opts.onSection?.(s);
   };
 
-  const matmulSize = opts.matmulSize ?? (tiny ? 64 : 1024);
-  log(`dense matmul ${matmulSize}³ …`);
-  const matmul = await benchMatmul(matmulSize, repeats);
+  const skipped: { id: SectionId; reason: string }[] = [];
+  const explicit = !!opts.only?.length;
+  // Checked first: asked for by name, a browser section that cannot run is an error.
+  const noBrowser = want.has('browser') ? browserUnavailable() : null;
+  if (noBrowser && explicit) throw new Error(`the browser section cannot run: ${noBrowser}`);
+
+  let matmul: MatmulResult | null = null;
+  const nodeSections = SECTIONS.filter((s) => s !== 'browser' && want.has(s));
+  if (nodeSections.length) {
+    const matmulSize = opts.matmulSize ?? (tiny ? 64 : 1024);
+    log(`dense matmul ${matmulSize}³ …`);
+    matmul = await benchMatmul(matmulSize, repeats);
+  }
 
   if (want.has('kernels')) {
     log('kernels …');
@@ -219,7 +239,7 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
             batches: opts.batches ?? (tiny ? [1, 2] : [1, 16, 64]),
             callRepeats: repeats,
             sampleRepeats: longRepeats,
-            matmul,
+            matmul: matmul!,
             warmupCalls,
           }),
         );
@@ -305,7 +325,7 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
             warmupIters: 1,
             iters: opts.trainIters ?? (tiny ? 1 : 4),
             sources: notes,
-            matmul,
+            matmul: matmul!,
           }),
         );
       }
@@ -315,12 +335,23 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
     }
   }
 
+  if (want.has('browser')) {
+    if (noBrowser) {
+      log(`browser: skipped: ${noBrowser}`);
+      skipped.push({ id: 'browser', reason: noBrowser });
+    } else {
+      log('browser …');
+      done(await benchBrowser({ tiny, backends: opts.browserBackends, durationS: opts.durationS, repeats: opts.repeats, log }));
+    }
+  }
+
   return {
     machine,
     command: opts.command ?? `runBenchSuite(${JSON.stringify({ ...opts, log: undefined, onSection: undefined })})`,
     tiny,
     matmul,
     sections,
+    skipped,
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -343,7 +374,8 @@ export function machineMarkdown(report: BenchReport): string {
       { what: 'load average at start (1, 5, 15 min)', value: m.loadAverage.join(', ') },
       { what: 'code', value: m.codeVersion },
       { what: 'command', value: `\`${report.command}\`${report.tiny ? ' (tiny test configs)' : ''}` },
-      { what: 'dense matmul', value: `${report.matmul.n}×${report.matmul.n}×${report.matmul.n}: ${report.matmul.gflops.toFixed(1)} GFLOP/s` },
+      ...(report.matmul ? [{ what: 'dense matmul', value: `${report.matmul.n}×${report.matmul.n}×${report.matmul.n}: ${report.matmul.gflops.toFixed(1)} GFLOP/s` }] : []),
+      ...report.skipped.map((s) => ({ what: `${s.id} section`, value: `skipped: ${s.reason}` })),
       { what: 'wall time', value: `${report.seconds.toFixed(0)} s` },
     ],
   });
@@ -352,7 +384,7 @@ export function machineMarkdown(report: BenchReport): string {
 export function reportMarkdown(report: BenchReport): string {
   return [
     '# Benchmarks',
-    'Measured by `npm run bench` (src/cli/bench.ts) in one process on the machine below; every ratio compares numbers from the same run. ' +
+    'Measured by `npm run bench` (src/cli/bench.ts) on the machine below, the Node sections in one process and the browser section in headless Chromium; every ratio compares numbers from the same run. ' +
       'Timings depend on the machine and on what else it runs (see the load average); rerun `npm run bench -- --out .` to refresh this file.',
     machineMarkdown(report),
     ...report.sections.map(sectionMarkdown),

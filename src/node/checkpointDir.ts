@@ -1,5 +1,5 @@
 /** Checkpoint folders on disk (Node): model.json + weight shards. */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CheckpointError, concatShards, parseCheckpoint, parseModelJson, type LoadedCheckpoint, type ModelJson } from '../core/models/checkpoint';
 
@@ -57,4 +57,48 @@ export async function updateModelJson(dir: string, update: (m: ModelJson) => Mod
   await writeFile(json + '.tmp', JSON.stringify(next, null, 2) + '\n');
   await rename(json + '.tmp', json);
   return next;
+}
+
+/**
+ * Loads a checkpoint that a running training may be rewriting. saveCheckpointDir renames the
+ * shard first and model.json last, so a reader can meet a new shard with the old model.json
+ * for a moment: then the shard is newer than model.json, or model.json changes while the
+ * shard is read. Either way this waits and reads again (up to `attempts` times), and after
+ * that returns what it read with `meta.loadWarning` set.
+ */
+export async function loadCheckpointDirSettled(dir: string, attempts = 5, waitMs = 1000): Promise<LoadedCheckpoint> {
+  const json = path.join(dir, 'model.json');
+  for (let i = 1; ; i++) {
+    const before = await modificationTimes(dir);
+    const ck = await loadCheckpointDir(dir);
+    const after = await modificationTimes(dir);
+    // A shard newer than model.json is a save in progress only if it is recent (a checkout
+    // may write the files in any order).
+    const midSave = after !== null && after.shards > after.json && Date.now() - after.shards < 30_000;
+    const settled = before !== null && after !== null && before.json === after.json && before.shards === after.shards && !midSave;
+    if (settled || i >= attempts) {
+      if (!settled && before !== null) {
+        ck.meta.loadWarning = `${json} kept changing while it was read; the weights may be one save ahead of model.json`;
+      }
+      return ck;
+    }
+    for (const net of Object.values(ck.networks)) net.dispose();
+    for (const t of Object.values(ck.state)) t.dispose();
+    await new Promise((r) => setTimeout(r, waitMs));
+  }
+}
+
+/** mtimes of model.json and of the newest shard it names (null if one cannot be read). */
+async function modificationTimes(dir: string): Promise<{ json: number; shards: number } | null> {
+  try {
+    const meta = await readModelJson(dir);
+    const json = (await stat(path.join(dir, 'model.json'))).mtimeMs;
+    let shards = 0;
+    for (const group of meta.weightsManifest) {
+      for (const p of group.paths) shards = Math.max(shards, (await stat(path.join(dir, p))).mtimeMs);
+    }
+    return { json, shards };
+  } catch {
+    return null;
+  }
 }

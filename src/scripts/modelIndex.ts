@@ -1,6 +1,7 @@
 /**
  * Build-time model catalog: scans public/models/<name>/model.json and produces
- * models/index.json (format: src/store/modelCatalog.ts). Used by the Vite plugin in
+ * models/index.json (format: src/store/modelCatalog.ts): the DD-GAN generators, plus the
+ * DDPM ε-nets and classifiers the Compare view uses. Used by the Vite plugin in
  * vite.config.ts (emitted into dist/ on build, served live by the dev server), and runnable
  * by hand to see what the build would list:
  *
@@ -54,7 +55,11 @@ export function modelIndexPlugin(publicDir: string): Plugin {
     generateBundle() {
       const index = scanModels(modelsDir);
       const names = index.models.map((m) => `${m.name} (T=${m.T}, ${(m.weightBytes / 1e6).toFixed(2)} MB)`);
-      this.info(`models/index.json: ${names.join(', ') || 'no generators'}${index.skipped.length ? `; skipped ${index.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}` : ''}`);
+      const aux = index.auxiliary.map((m) => `${m.name} (${m.role}: ${m.kind})`);
+      this.info(
+        `models/index.json: ${names.join(', ') || 'no generators'}${aux.length ? `; also ${aux.join(', ')}` : ''}` +
+          `${index.skipped.length ? `; skipped ${index.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}` : ''}`,
+      );
       this.emitFile({ type: 'asset', fileName: MODEL_INDEX_FILE, source: JSON.stringify(index, null, 2) });
     },
   };

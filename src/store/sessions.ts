@@ -1,10 +1,14 @@
 /**
- * Saved training sessions (autosave): what is stored, and the storage interface the store
- * uses. The browser implementation is IndexedDB (src/ui/idbSessions.ts); tests use
- * `memorySessions()`. Plain data only, so a session survives structured cloning into
- * IndexedDB unchanged: the resume checkpoint (model.json object + weight bytes), the
- * settings, the data (uploads as their downscaled pixels; built-in sets as the choice that
- * selects them), the loss columns and the preview history.
+ * Saved training sessions (autosave): what is stored, and the storage interface both
+ * threads use. The engine worker writes a session at every resume checkpoint of a run
+ * (src/worker/autosave.ts); the UI lists, loads and deletes them. The browser
+ * implementation is IndexedDB (src/store/idbSessions.ts); tests use `memorySessions()`.
+ * Plain data only, so a session survives structured cloning into IndexedDB unchanged: the
+ * resume checkpoint (model.json object + weight bytes), the settings, the data (uploads as
+ * their downscaled pixels; built-in sets as the choice that selects them), the loss columns
+ * and the preview history.
+ *
+ * No runtime imports beyond plain code: the worker and the UI both load this file.
  */
 import type { TrainingData, TrainingSettings } from '../worker/protocol';
 import type { TrainSeries } from './types';
@@ -49,6 +53,40 @@ export interface SessionStorage {
   list(): Promise<SessionSummary[]>;
   load(id: string): Promise<SavedSession | null>;
   remove(id: string): Promise<void>;
+}
+
+/** Previews kept for the strip and in a saved session: the first (the "before") plus the newest ones. */
+export const MAX_PREVIEWS = 40;
+
+/** Appends a preview, keeping the first one and the newest MAX_PREVIEWS − 1. */
+export function appendCapped<P extends { readonly iteration: number }>(list: readonly P[], p: P): P[] {
+  // A resumed run draws its start again: replace the saved preview of that iteration.
+  const next = list.length > 0 && list[list.length - 1].iteration === p.iteration ? [...list.slice(0, -1), p] : [...list, p];
+  return next.length > MAX_PREVIEWS ? [next[0], ...next.slice(next.length - MAX_PREVIEWS + 1)] : next;
+}
+
+export function emptySeries(): TrainSeries {
+  return { iteration: [], lossD: [], lossG: [], dReal: [], dFake: [], r1: [], ms: [] };
+}
+
+/** The first rows of a series, up to and including `iteration`. */
+export function sliceSeries(s: TrainSeries, iteration: number): TrainSeries {
+  let n = s.iteration.length;
+  while (n > 0 && s.iteration[n - 1] > iteration) n--;
+  return { iteration: s.iteration.slice(0, n), lossD: s.lossD.slice(0, n), lossG: s.lossG.slice(0, n), dReal: s.dReal.slice(0, n), dFake: s.dFake.slice(0, n), r1: s.r1.slice(0, n), ms: s.ms.slice(0, n) };
+}
+
+/** What a session stores of its training data: uploads as pixels, built-in sets as the choice. */
+export function savedDataOf(d: TrainingData): SavedData {
+  if (d.kind === 'pixels') return d;
+  if (d.kind === 'mnist') return { kind: 'mnist', digits: d.digits };
+  return { kind: 'emoji', category: d.category, search: d.search };
+}
+
+export function dataLabel(d: SavedData): string {
+  if (d.kind === 'pixels') return `${d.count} uploaded image${d.count === 1 ? '' : 's'}`;
+  if (d.kind === 'mnist') return `MNIST digits ${d.digits.join(', ')}`;
+  return `emoji${d.category !== null ? ` category ${d.category}` : ''}${d.search ? ` “${d.search}”` : ''}`;
 }
 
 export function summarize(s: SavedSession): SessionSummary {

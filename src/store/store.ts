@@ -17,6 +17,7 @@ import { generateActions, initialGen, initialReroll } from './slices/generateSli
 import { initialModels, modelActions } from './slices/modelSlice';
 import { initialTrain, trainActions } from './slices/trainSlice';
 import { initialLab, labActions } from './slices/labSlice';
+import { compareActions, initialCompare } from './slices/compareSlice';
 import type { AppState, InitialSettings, StoreEnv } from './types';
 
 export type * from './types';
@@ -24,6 +25,7 @@ export { canGenerate, isLabBusy, isTraining } from './slices/context';
 export { DEFAULT_TRAINING_SETTINGS, iterationsPerSecond } from './slices/trainSlice';
 export { DEFAULT_PROBE_SETTINGS } from './slices/engineSlice';
 export { DEFAULT_LAB_RECIPES, DEFAULT_LAB_SETTINGS, labIteration, labSecondsLeft } from './slices/labSlice';
+export { DEFAULT_COMPARE_SETTINGS, canCompare, isCompareBusy } from './slices/compareSlice';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -42,9 +44,11 @@ export function createAppStore(env: StoreEnv, initial: InitialSettings = {}): Ap
       enlarged: null,
       train: initialTrain(),
       lab: initialLab(),
+      compare: initialCompare(),
       actions: {
         ...trainActions(ctx),
         ...labActions(ctx),
+        ...compareActions(ctx),
         ...engineActions(ctx),
         ...models,
         ...generateActions(ctx),

@@ -2,12 +2,16 @@
  * The app state's shape, shared by the slices (src/store/slices/*) and the UI. Plain data
  * only: frames are RGBA bytes, never tensors; nothing here runs model code (DESIGN §1).
  */
-import type { ModelIndexEntry, SkippedModel } from './modelCatalog';
-import type { Trajectory, View } from './history';
+import type { AuxiliaryEntry, ModelIndexEntry, SkippedModel } from './modelCatalog';
+import type { Frame, Trajectory, View } from './history';
 import type { BatchSize } from './settings';
 import type { SessionStorage, SessionSummary } from './sessions';
 import type {
   BackendRequest,
+  CompareJudgeStats,
+  CompareOrder,
+  ComparePreview,
+  CompareSamplerKind,
   EngineApi,
   EngineMemory,
   InitResult,
@@ -60,7 +64,10 @@ export interface ProbeSlice {
 
 export interface ModelsSlice {
   readonly catalogStatus: CatalogStatus;
+  /** DD-GAN generators: what the model picker offers. */
   readonly catalog: readonly ModelIndexEntry[];
+  /** DDPM ε-nets and classifiers for the Compare view (never in the model picker). */
+  readonly auxiliary: readonly AuxiliaryEntry[];
   readonly skipped: readonly SkippedModel[];
   readonly catalogError: string | null;
   /** Catalog name of the model the user picked (loaded or loading). */
@@ -270,6 +277,93 @@ export interface LabSlice {
   readonly memory: EngineMemory | null;
 }
 
+/** A row of the compare view; 'missing': the index has no model for it (it is not run). */
+export type CompareRowStatus = 'missing' | 'waiting' | 'loading' | 'running' | 'done' | 'error' | 'cancelled';
+
+export interface CompareRowView {
+  /** 'ddgan' | 'ddim' | 'ddpm' in the trilemma run, `t<T>-<model>` in the ablation, 'guided'. */
+  readonly id: string;
+  /** 'DD-GAN T = 4', 'DDIM-50', 'DDPM-1000'. */
+  readonly label: string;
+  /** Catalog name of the checkpoint ('' when missing). */
+  readonly model: string;
+  readonly sampler: CompareSamplerKind;
+  readonly status: CompareRowStatus;
+  /** Network calls of the whole run (= its steps); known once the row starts. */
+  readonly steps: number;
+  /** Steps done (= NFE so far). */
+  readonly step: number;
+  /** Diffusion index of the latest step's input (k or t); null before the first step. */
+  readonly t: number | null;
+  /** The row's own sampling time so far (turns of other rows excluded). */
+  readonly elapsedMs: number;
+  readonly warmupMs: number | null;
+  /** Measured when done; while running, projected from the steps so far. */
+  readonly imagesPerSecond: number | null;
+  readonly download: { readonly loadedBytes: number; readonly totalBytes: number } | null;
+  /** The latest preview (or, once done, the final samples) and the step it shows. */
+  readonly frame: Frame | null;
+  readonly frameStep: number;
+  readonly final: boolean;
+  readonly batch: number;
+  readonly width: number;
+  readonly height: number;
+  readonly guided: boolean;
+  readonly judge: CompareJudgeStats | null;
+  /** Why the row did not run or failed ('missing' rows: what the index lacks). */
+  readonly error: SerializedError | null;
+}
+
+export interface CompareRunView {
+  readonly status: RunStatus;
+  readonly error: SerializedError | null;
+  readonly seed: number | null;
+  readonly batch: number;
+  readonly rows: readonly CompareRowView[];
+  /** Request to result (downloads included), once finished. */
+  readonly totalMs: number | null;
+}
+
+/** One guided batch as scored by the judge (the class-control table, one point per run). */
+export interface GuidedPoint {
+  readonly digit: number;
+  readonly scale: number;
+  readonly sampler: CompareSamplerKind;
+  readonly model: string;
+  readonly batch: number;
+  readonly accuracy: number | null;
+  readonly diversity: number | null;
+  readonly confidence: number;
+}
+
+export type GuidedSampler = 'ddgan' | 'ddim';
+
+export interface CompareSettings {
+  /** Images per row (1..COMPARE_LIMITS.batch). */
+  readonly batch: number;
+  readonly seed: number;
+  readonly order: CompareOrder;
+  readonly preview: ComparePreview;
+  /** Chosen checkpoints by catalog name; null: the default pick (compareModels.ts). */
+  readonly ddgan: string | null;
+  readonly ddpm: string | null;
+  /** Class control: the digit, the guidance scale s and the sampler it steers. */
+  readonly digit: number;
+  readonly scale: number;
+  readonly guidedSampler: GuidedSampler;
+}
+
+export interface CompareSlice {
+  readonly settings: CompareSettings;
+  /** DD-GAN T = 4 vs DDIM-50 vs DDPM-1000 on the same seed. */
+  readonly trilemma: CompareRunView;
+  /** One small grid per DD-GAN T of the family. */
+  readonly ablation: CompareRunView;
+  /** The latest guided batch. */
+  readonly guided: CompareRunView;
+  readonly guidedHistory: readonly GuidedPoint[];
+}
+
 export interface AppActions {
   /** Fetches the model list and initialises the engine, then loads the selected model. */
   boot(): Promise<void>;
@@ -332,6 +426,16 @@ export interface AppActions {
   stopLab(): Promise<void>;
   /** Shows step `step` of a DD-GAN plot's chain (null: follow x_0). */
   setChainStep(id: ToyLabRecipeId, step: number | null): void;
+  setCompareSettings(patch: Partial<CompareSettings>): void;
+  /** Samples the same seed with DD-GAN, DDIM and DDPM (the rows whose models exist). */
+  runCompare(): Promise<void>;
+  /** Draws a small grid from every DD-GAN T of the chosen model's family. */
+  runAblation(): Promise<void>;
+  /** Draws a batch guided toward the chosen digit at scale s, scored by the judge. */
+  runGuided(): Promise<void>;
+  /** Cancels the compare job running in the worker. */
+  cancelCompare(): Promise<void>;
+  clearGuidedHistory(): void;
 }
 
 export interface AppState {
@@ -343,6 +447,7 @@ export interface AppState {
   readonly enlarged: Enlarged | null;
   readonly train: TrainSlice;
   readonly lab: LabSlice;
+  readonly compare: CompareSlice;
   readonly actions: AppActions;
 }
 
@@ -354,7 +459,10 @@ export interface StoreEnv {
   fetchJson(url: string): Promise<unknown>;
   /** Uniform in [0, 1), for random seeds. */
   random(): number;
-  /** Where training sessions are autosaved; absent: no autosave. */
+  /**
+   * The saved training sessions, to list, load (resume) and delete; the engine worker writes
+   * them (autosave). Absent: runs are not saved.
+   */
   readonly sessions?: SessionStorage;
   /** ISO time stamp (tests inject a fixed clock). */
   now?(): string;

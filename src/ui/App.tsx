@@ -1,7 +1,8 @@
 /**
  * The app shell: generate and scrub on the left, model, engine and explanation on the
- * right (one column on a phone), the mode-coverage lab across the full width below them,
- * diagnostics at the bottom, the sample dialog on top.
+ * right (one column on a phone), the mode-coverage lab and the Compare view (DD-GAN vs
+ * DDIM vs DDPM) across the full width below them, diagnostics at the bottom, the sample
+ * dialog on top.
  *
  * Components only read the store and call its actions; no logic about backends or tensors
  * lives here. Values that tests read carry `data-testid`, and machine-readable copies of
@@ -10,6 +11,7 @@
 import { useEffect } from 'react';
 import type { AppStore } from '../store/store';
 import { BranchesPanel } from './BranchesPanel';
+import { ComparePanel } from './ComparePanel';
 import { DiagnosticsPanel } from './DiagnosticsPanel';
 import { EnginePanel } from './EnginePanel';
 import { ExplainerPanel } from './ExplainerPanel';
@@ -71,6 +73,7 @@ export function App({ store }: { store: AppStore }) {
           </aside>
         </div>
         <ToyLabPanel />
+        <ComparePanel />
         <DiagnosticsPanel />
         <footer className="app-footer">Everything runs locally; no data leaves this page.</footer>
       </div>

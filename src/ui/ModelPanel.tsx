@@ -35,7 +35,7 @@ export function ModelPanel() {
           <select id={selectId} data-testid="model-select" value={m.selected ?? ''} disabled={busy || !engineReady} onChange={(e) => void actions.selectModel(e.target.value)}>
             {m.catalog.map((e) => (
               <option key={e.name} value={e.name}>
-                {e.name} (T = {e.T}, {e.imageSize}×{e.imageSize})
+                {e.name} (T = {e.T}, {e.imageSize}×{e.imageSize}, {fmtBytes(e.weightBytes)})
               </option>
             ))}
           </select>
@@ -73,7 +73,10 @@ export function ModelPanel() {
               {entry.imageSize}×{entry.imageSize}, {entry.channels === 1 ? 'grey' : 'RGB'}
             </Fact>
             <Fact label="Generator" testId="model-params" value={String(entry.paramCount)}>
-              {fmtCount(entry.paramCount)}params · {fmtBytes(entry.weightBytes)}
+              {fmtCount(entry.paramCount)}params
+            </Fact>
+            <Fact label="Download" testId="model-download-size" value={String(entry.weightBytes)}>
+              {fmtBytes(entry.weightBytes)} of weights, once: this browser keeps them for later visits
             </Fact>
             {entry.iterations !== null && (
               <Fact label="Trained" testId="model-training" value={String(entry.iterations)}>
@@ -134,6 +137,11 @@ export function ModelPanel() {
             Retry
           </button>
         </ErrorBox>
+      )}
+      {m.auxiliary.length > 0 && (
+        <p className="muted small" data-testid="models-auxiliary">
+          Used by the Compare view: {m.auxiliary.map((a) => `${a.name} (${a.role === 'ddpm' ? 'DDPM' : a.role === 'guide' ? 'guidance classifier' : 'judge classifier'})`).join(', ')}
+        </p>
       )}
       {m.skipped.length > 0 && (
         <p className="muted small" data-testid="models-skipped">

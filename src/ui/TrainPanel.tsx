@@ -12,7 +12,7 @@ import { isTraining, iterationsPerSecond } from '../store/store';
 import type { PreviewFrame } from '../store/types';
 import { ErrorBox, StatusPill, fmtDuration } from './common';
 import { downloadBytes } from './download';
-import { composeGrid } from './grid';
+import { composeGrid, type Pixels } from './grid';
 import { LossChart } from './LossChart';
 import { RgbaCanvas } from './RgbaCanvas';
 import { useApp, useAppStoreApi } from './storeContext';
@@ -174,13 +174,26 @@ function SettingsSection() {
   );
 }
 
+/**
+ * The grid of a preview, laid out once per preview: a new preview then costs one layout and
+ * one canvas draw, not one per preview in the strip (up to MAX_PREVIEWS of them).
+ */
+const previewGrids = new WeakMap<PreviewFrame, { readonly px: Pixels; readonly key: number }>();
+let nextPreviewKey = 0;
+function previewGrid(p: PreviewFrame): { readonly px: Pixels; readonly key: number } {
+  let g = previewGrids.get(p);
+  // The key follows the preview, so the strip keeps its canvases when the oldest drop out.
+  if (!g) previewGrids.set(p, (g = { px: composeGrid(p.frame, p.batch, p.width, p.height), key: nextPreviewKey++ }));
+  return g;
+}
+
 function PreviewSection() {
   const previews = useApp((s) => s.train.previews);
   const index = useApp((s) => s.train.previewIndex);
   const actions = useApp((s) => s.actions);
   const shown: PreviewFrame | undefined = previews[index ?? previews.length - 1];
-  const grid = useMemo(() => (shown ? composeGrid(shown.frame, shown.batch, shown.width, shown.height) : null), [shown]);
-  const strip = useMemo(() => previews.map((p) => ({ iteration: p.iteration, px: composeGrid(p.frame, p.batch, p.width, p.height) })), [previews]);
+  const grid = shown ? previewGrid(shown).px : null;
+  const strip = useMemo(() => previews.map((p) => ({ iteration: p.iteration, ...previewGrid(p) })), [previews]);
   if (!shown || !grid) return null;
   return (
     <div className="previews">
@@ -212,7 +225,7 @@ function PreviewSection() {
           />
           <div className="preview-strip" data-testid="preview-strip">
             {strip.map((p, i) => (
-              <button key={`${p.iteration}-${i}`} type="button" className={i === (index ?? previews.length - 1) ? 'selected' : ''} onClick={() => actions.selectPreview(i === previews.length - 1 ? null : i)} title={`iteration ${p.iteration}`}>
+              <button key={p.key} type="button" className={i === (index ?? previews.length - 1) ? 'selected' : ''} onClick={() => actions.selectPreview(i === previews.length - 1 ? null : i)} title={`iteration ${p.iteration}`}>
                 <RgbaCanvas pixels={p.px} label={`iteration ${p.iteration}`} />
               </button>
             ))}

@@ -3,6 +3,12 @@
  * is created once, redrawn with `setData` at most once per animation frame when the watched
  * length changes, resized with its box, and destroyed on unmount. The host element gets the
  * drawn length in `data-points` (and whatever `onDraw` adds) for tests to read.
+ *
+ * The first draw with data is the expensive one (the canvas gets its backing store and the
+ * drawing code runs for the first time: 20–30 ms on a loaded 2-core machine, enough to turn
+ * the first loss update of a run into a long task). A chart created empty therefore draws a
+ * placeholder once while the page is idle, and the real (empty) data again in the same
+ * task, so nothing of it is ever shown.
  */
 import { useEffect, type RefObject } from 'react';
 import uPlot from 'uplot';
@@ -40,6 +46,13 @@ export function useStoreChart(host: RefObject<HTMLDivElement | null>, spec: Stor
       spec.onDraw?.(el, s);
     };
     redraw();
+    const warm = (): void => {
+      if (spec.length(store.getState()) > 0) return;
+      plot.setData(spec.data(store.getState()).map(() => [0, 1]) as uPlot.AlignedData);
+      // Queued after uPlot's own commit of the placeholder, before anything is painted.
+      queueMicrotask(() => plot.setData(spec.data(store.getState())));
+    };
+    const idle = typeof requestIdleCallback === 'function' ? requestIdleCallback(warm, { timeout: 2000 }) : window.setTimeout(warm, 200);
     const unsubscribe = store.subscribe((s) => {
       if (spec.length(s) === drawn || frame) return;
       frame = requestAnimationFrame(redraw);
@@ -48,6 +61,8 @@ export function useStoreChart(host: RefObject<HTMLDivElement | null>, spec: Stor
     resize.observe(el);
     return () => {
       unsubscribe();
+      if (typeof cancelIdleCallback === 'function') cancelIdleCallback(idle);
+      else window.clearTimeout(idle);
       resize.disconnect();
       cancelAnimationFrame(frame);
       plot.destroy();

@@ -47,9 +47,26 @@ interface Pending {
   onProgress?: (progress: unknown) => void;
 }
 
+/**
+ * Commands whose ArrayBuffers are moved to the worker instead of copied (a structured clone
+ * of megabytes of file bytes or weights would run on the UI thread). Every caller hands in
+ * buffers it does not use again: file bytes just read, pixels sliced for the run, the weights
+ * of a session just loaded from storage.
+ */
+export const TRANSFERRING_COMMANDS: ReadonlySet<CommandType> = new Set<CommandType>(['decodeImages', 'startTraining', 'importModel']);
+
+/** The distinct ArrayBuffers inside plain params (a few levels deep). */
+export function buffersIn(value: unknown, out = new Set<ArrayBuffer>(), depth = 0): ArrayBuffer[] {
+  if (value instanceof ArrayBuffer) out.add(value);
+  else if (depth < 4 && typeof value === 'object' && value !== null) {
+    for (const v of Array.isArray(value) ? value : Object.values(value)) buffersIn(v, out, depth + 1);
+  }
+  return [...out];
+}
+
 /** The minimum of `Worker` the client uses; lets a test hand in a fake. */
 export interface WorkerLike {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (ev: MessageEvent<unknown>) => void): void;
   addEventListener(type: 'error', listener: (ev: ErrorEvent) => void): void;
   addEventListener(type: 'messageerror', listener: (ev: MessageEvent<unknown>) => void): void;
@@ -167,6 +184,11 @@ export class EngineClient implements EngineApi {
     return this.request('stopToyLab', params);
   }
 
+  /** Samples the same seed through several rows (checkpoint + sampler), streaming each row. */
+  compare(params: ParamsOf<'compare'>, opts?: RequestOptions<'compare'>): Promise<ResultOf<'compare'>> {
+    return this.request('compare', params, opts);
+  }
+
   /** Sends one command and resolves with its result (or rejects with an EngineError). */
   request<K extends CommandType>(type: K, params: ParamsOf<K>, opts: RequestOptions<K> = {}): Promise<ResultOf<K>> {
     if (this.disposedWith) return Promise.reject(new EngineError(this.disposedWith));
@@ -180,7 +202,7 @@ export class EngineClient implements EngineApi {
         reject,
         onProgress: opts.onProgress as ((p: unknown) => void) | undefined,
       });
-      this.worker.postMessage({ id, type, params });
+      this.worker.postMessage({ id, type, params }, TRANSFERRING_COMMANDS.has(type) ? buffersIn(params) : []);
     });
   }
 

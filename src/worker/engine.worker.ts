@@ -36,7 +36,12 @@ import { ERROR_NAMES, EngineFailure, isCancellation, messageOf, serialize } from
 import { JobRegistry, throwIfAborted } from './jobs';
 import { decodeImages } from './decodeImages';
 import { loadTrainingData } from './trainingData';
+import { CompareEngine, checkCompareParams } from './compareEngine';
 import { TrainingSession, buildTrainer, checkSettings } from './trainingSession';
+import { SessionRecorder } from './autosave';
+import { cacheStorageWeights } from './weightCache';
+import { idbSessions } from '../store/idbSessions';
+import type { SessionStorage } from '../store/sessions';
 import { ToyLabSession, checkLabSettings } from './toyLab';
 import {
   CANCELLABLE_COMMANDS,
@@ -63,6 +68,7 @@ import {
   type ImportModelParams,
   type WarmupProgress,
   type StartTrainingParams,
+  type AutosaveParams,
   type StartTrainingResult,
   type TrainingControlResult,
   type TrainingProgress,
@@ -70,6 +76,9 @@ import {
   type StartToyLabResult,
   type ToyLabControlResult,
   type ToyLabProgress,
+  type CompareParams,
+  type CompareProgress,
+  type CompareResult,
 } from './protocol';
 
 // The tsconfig loads both the DOM and WebWorker libs (the UI and the worker share it), so
@@ -101,6 +110,15 @@ let activeBackend: BackendName | null = null;
 
 /** The loaded model and step history; unloaded whenever the backend changes. */
 const engine = new DdganEngine();
+
+/**
+ * The compare view's checkpoints (DD-GAN generators, DDPM ε-nets, classifiers), cached by
+ * URL and version, separate from the model above.
+ */
+const compare = new CompareEngine({ load: (ref, onProgress) => fetchCheckpoint(ref.url, onProgress) });
+
+/** Downloaded checkpoints, kept for later visits (Cache Storage; null where there is none). */
+const weightCache = cacheStorageWeights() ?? undefined;
 
 /** Sampling requests that can still be cancelled (running or queued). */
 const jobs = new JobRegistry();
@@ -145,6 +163,7 @@ async function init(params: InitParams): Promise<InitResult> {
   const t0 = performance.now();
   // The model's tensors live on the old backend; the UI reloads it after a switch.
   engine.unload();
+  compare.unload();
   const adapter = await adapterFacts();
   const choice = chooseBackend(params.backend, adapter);
   const failures: BackendFailure[] = [];
@@ -342,7 +361,7 @@ async function loadModel(params: LoadModelParams, progress: (p: ProgressOf<'load
         last = now;
         progress({ status: 'download', loadedBytes, totalBytes });
       }
-    });
+    }, weightCache);
   } catch (e) {
     throw new EngineFailure('model-load-failed', `${params.name}: ${messageOf(e)}`);
   }
@@ -404,16 +423,43 @@ async function startTraining(params: StartTrainingParams, progress: (p: Training
     size = generator.config.imageSize;
     channels = generator.config.channels === 1 ? 1 : 3;
   }
+  const autosave = checkAutosave(params.autosave);
   const data = await loadTrainingData(params.data, size, channels, scope.location.origin);
   const built = buildTrainer(params.init, generator, data, settings);
   const run = new TrainingSession(built.trainer, data, { settings, name: `${engine.loaded?.name ?? 'model'}-finetune`, faultAt: params.faultAt });
   session = run;
+  let recorder: SessionRecorder | null = null;
   try {
-    return await run.run(progress, { init: params.init.kind, note: built.note });
+    if (autosave) recorder = await SessionRecorder.start(sessionStore(), { autosave, data: params.data, settings, resumed: params.init.kind === 'resume' }, progress);
+    const rec = recorder;
+    const emit = rec
+      ? (p: TrainingProgress): void => {
+          rec.observe(p);
+          progress(p);
+        }
+      : progress;
+    return await run.run(emit, { init: params.init.kind, note: built.note });
   } finally {
     session = null;
     run.dispose();
+    // The run's result waits for its last write: a finished run is always saved.
+    await recorder?.flush();
   }
+}
+
+/** The session storage of this worker: IndexedDB where the browser gives workers one. */
+let savedSessions: SessionStorage | null | undefined;
+function sessionStore(): SessionStorage | null {
+  savedSessions ??= typeof indexedDB !== 'undefined' ? idbSessions() : null;
+  return savedSessions;
+}
+
+function checkAutosave(a: StartTrainingParams['autosave']): AutosaveParams | null {
+  if (a === undefined) return null;
+  if (typeof a !== 'object' || a === null || typeof a.id !== 'string' || !a.id || typeof a.modelName !== 'string' || (a.init !== 'finetune' && a.init !== 'scratch')) {
+    throw new EngineFailure('bad-request', 'startTraining autosave needs an id, a model name and an init of "finetune" or "scratch"');
+  }
+  return a;
 }
 
 function control(action: (s: TrainingSession) => void): TrainingControlResult {
@@ -445,6 +491,25 @@ function labControl(action: (s: ToyLabSession) => void): ToyLabControlResult {
   if (!lab) return { state: null, iteration: 0 };
   action(lab);
   return { state: lab.current, iteration: lab.iteration };
+}
+
+// ─── compare view ───────────────────────────────────────────────────────────────────────
+
+async function runCompare(params: CompareParams, progress: (p: CompareProgress) => void, signal: AbortSignal): Promise<CompareResult> {
+  const backend = requireBackend();
+  checkCompareParams(params);
+  // Checkpoints come from the app's own origin only, like loadModel's.
+  const refs = [...params.rows.flatMap((r) => [r.model, ...(r.guidance ? [r.guidance.classifier] : [])]), ...(params.judge ? [params.judge] : [])];
+  for (const ref of refs) {
+    let url: URL;
+    try {
+      url = new URL(ref.url);
+    } catch {
+      throw new EngineFailure('bad-request', `compare: model url must be absolute, got ${JSON.stringify(ref.url)}`);
+    }
+    if (url.origin !== scope.location.origin) throw new EngineFailure('bad-request', `models are loaded from ${scope.location.origin} only, not ${url.origin}`);
+  }
+  return { ...(await compare.run(params, progress, signal)), backend };
 }
 
 // ─── dispatch ───────────────────────────────────────────────────────────────────────────
@@ -488,6 +553,7 @@ const handlers: { [K in CommandType]: Handler<K> } = {
   pauseToyLab: async () => labControl((s) => s.pause()),
   resumeToyLab: async () => labControl((s) => s.resume()),
   stopToyLab: async () => labControl((s) => s.stop()),
+  compare: (params, progress, signal) => runCompare(params, progress, signal),
 };
 
 /** ArrayBuffers inside a plain event payload (a few levels deep), to transfer rather than copy. */

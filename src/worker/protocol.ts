@@ -18,7 +18,7 @@
  * *transferred*, not copied: a step event owns its buffers, and the worker keeps no reference
  * to them after posting. The worker keeps its own float copy of each x_k for re-rolls.
  *
- * Cancellation: a newer `generate`, `reroll`, `loadModel`, `warmup` or `init` supersedes any
+ * Cancellation: a newer `generate`, `reroll`, `compare`, `loadModel`, `warmup` or `init` supersedes any
  * sampling request still running or queued; that request answers with an error of code
  * 'cancelled' at its next step boundary. `cancel` does the same on demand.
  *
@@ -320,10 +320,24 @@ export interface TrainingSettings {
   readonly checkpointEvery: number;
 }
 
+/**
+ * Where a run autosaves: the worker writes the session (src/worker/autosave.ts) under `id`
+ * at every resume checkpoint, and tells the UI with 'autosave' progress events.
+ */
+export interface AutosaveParams {
+  readonly id: string;
+  /** The catalog model the run started from (shown in the saved-session list). */
+  readonly modelName: string;
+  /** How the session began; a resumed run keeps its first run's. */
+  readonly init: 'finetune' | 'scratch';
+}
+
 export interface StartTrainingParams {
   readonly init: TrainingInit;
   readonly data: TrainingData;
   readonly settings: TrainingSettings;
+  /** Absent: the run is not saved. */
+  readonly autosave?: AutosaveParams;
   /** Testing only: make iteration n report a NaN loss (divergence handling). */
   readonly faultAt?: number;
 }
@@ -364,7 +378,9 @@ export type TrainingProgress =
   | { readonly status: 'iteration'; readonly stats: IterationStats; readonly elapsedMs: number; readonly memory: EngineMemory }
   | { readonly status: 'preview'; readonly iteration: number; readonly frame: ArrayBuffer; readonly batch: number; readonly width: number; readonly height: number }
   | { readonly status: 'state'; readonly state: TrainingState; readonly iteration: number; readonly message: string | null; readonly lastGoodIteration: number | null }
-  | ({ readonly status: 'checkpoint' } & TrainingCheckpoint);
+  | ({ readonly status: 'checkpoint' } & TrainingCheckpoint)
+  /** The worker's write of the session to storage: a small notice, never the data. */
+  | { readonly status: 'autosave'; readonly state: 'saving' | 'saved' | 'error'; readonly iteration: number; readonly message: string | null };
 
 export interface StartTrainingResult {
   readonly state: 'stopped' | 'done';
@@ -550,6 +566,147 @@ export interface ToyLabControlResult {
   readonly iteration: number;
 }
 
+// ─── compare view (DD-GAN vs DDIM vs DDPM, the T ablation, class guidance) ───────────────
+
+/** A checkpoint folder listed in models/index.json. */
+export interface CompareModelRef {
+  /** Catalog name, echoed in progress events. */
+  readonly name: string;
+  /** Absolute URL of the checkpoint folder (the app's own origin). */
+  readonly url: string;
+  /** The index's `createdAt` of that checkpoint: a cached copy with another version is reloaded. */
+  readonly version: string | null;
+}
+
+/**
+ * How a row samples: DD-GAN's own T steps (NFE = T), DDIM on an evenly spaced sub-sequence
+ * of the ε-net's N steps (NFE = steps), or every ancestral DDPM step (NFE = N).
+ */
+export type CompareSampler =
+  | { readonly kind: 'ddgan' }
+  | { readonly kind: 'ddim'; readonly steps: number; readonly eta: number }
+  | { readonly kind: 'ancestral' };
+
+export type CompareSamplerKind = CompareSampler['kind'];
+
+export interface CompareGuidance {
+  /** A noise-aware classifier (models/index.json role 'guide'). */
+  readonly classifier: CompareModelRef;
+  /** Guidance scale s ≥ 0; 0 samples unguided (the classifier is not run). */
+  readonly scale: number;
+}
+
+export interface CompareRowSpec {
+  /** The UI's key for the row, unique within a request; every progress event names it. */
+  readonly id: string;
+  readonly model: CompareModelRef;
+  readonly sampler: CompareSampler;
+  /** Classifier guidance toward `target`; null: unguided. */
+  readonly guidance: CompareGuidance | null;
+  /** Class the judge's accuracy counts against (needed with guidance); null: no accuracy. */
+  readonly target: number | null;
+}
+
+/** 'sequential': one row after the other; 'interleaved': the rows take turns on the device. */
+export type CompareOrder = 'sequential' | 'interleaved';
+
+/** Preview frames show the prediction x̂₀ or the state x_t after the step. */
+export type ComparePreview = 'x0' | 'xt';
+
+export interface CompareParams {
+  readonly rows: readonly CompareRowSpec[];
+  /** Images per row; every row draws its x_T (and all later noise) from `seed`. */
+  readonly batch: number;
+  readonly seed: number;
+  readonly order: CompareOrder;
+  readonly preview: ComparePreview;
+  /** At most this many preview frames per row (the final sample comes with 'row-done'). */
+  readonly maxFrames: number;
+  /** A clean classifier (role 'judge') that scores each row's final samples; null: none. */
+  readonly judge: CompareModelRef | null;
+}
+
+/** Inclusive upper bounds the worker enforces on a compare request. */
+export const COMPARE_LIMITS = { rows: 8, batch: 16, maxFrames: 200, ddimSteps: 1000, classes: 1000, scale: 1000 } as const;
+
+/** The judge's view of a row's final samples. */
+export interface CompareJudgeStats {
+  readonly classifier: string;
+  /** The judge's most probable class per image. */
+  readonly predicted: readonly number[];
+  /** Mean top-class probability. */
+  readonly confidence: number;
+  /** Share of images whose predicted class is the row's target; null without a target. */
+  readonly accuracy: number | null;
+  /** Mean pairwise Euclidean distance of the images' judge features; null for one image. */
+  readonly diversity: number | null;
+  /** Distinct predicted classes. */
+  readonly classes: number;
+}
+
+export type CompareProgress =
+  /** Checkpoint download for a row (models shared by rows are fetched once, under the first). */
+  | { readonly status: 'load'; readonly row: string; readonly model: string; readonly loadedBytes: number; readonly totalBytes: number }
+  /** A row is about to sample (after its untimed warm-up forward pass). */
+  | {
+      readonly status: 'row';
+      readonly row: string;
+      readonly model: string;
+      readonly sampler: CompareSamplerKind;
+      /** Network calls the row will make (NFE); steps = nfe. */
+      readonly steps: number;
+      readonly batch: number;
+      readonly width: number;
+      readonly height: number;
+      readonly guided: boolean;
+      readonly warmupMs: number;
+    }
+  /**
+   * A row finished `step` of `steps` (NFE so far = step). `elapsedMs` is the row's own
+   * sampling time so far (turns of other rows excluded). `frame` (RGBA8, transferred) comes
+   * every few steps; in between, steps are reported at most every few hundred ms.
+   */
+  | {
+      readonly status: 'step';
+      readonly row: string;
+      readonly step: number;
+      readonly steps: number;
+      /** The diffusion index of this step's input: k for DD-GAN, t for DDPM/DDIM. */
+      readonly t: number;
+      readonly elapsedMs: number;
+      readonly frame: ArrayBuffer | null;
+    }
+  | {
+      readonly status: 'row-done';
+      readonly row: string;
+      readonly nfe: number;
+      readonly elapsedMs: number;
+      readonly imagesPerSecond: number;
+      /** The final samples x_0, RGBA8 (transferred). */
+      readonly x0: ArrayBuffer;
+      readonly judge: CompareJudgeStats | null;
+    }
+  /** A row could not run (its model did not load, guidance unavailable, …); the others go on. */
+  | { readonly status: 'row-error'; readonly row: string; readonly error: SerializedError };
+
+export interface CompareRowResult {
+  readonly id: string;
+  readonly status: 'done' | 'error';
+  readonly nfe: number;
+  readonly elapsedMs: number;
+  readonly imagesPerSecond: number;
+}
+
+export interface CompareResult {
+  readonly batch: number;
+  readonly seed: number;
+  readonly rows: readonly CompareRowResult[];
+  /** Request to result, downloads included. */
+  readonly totalMs: number;
+  readonly backend: BackendName;
+  readonly memory: EngineMemory;
+}
+
 export const MAX_BATCH = 64;
 export const MAX_BRANCHES = 8;
 
@@ -580,6 +737,8 @@ export interface CommandSpecs {
   pauseToyLab: { params: ToyLabControlParams; result: ToyLabControlResult; progress: never };
   resumeToyLab: { params: ToyLabControlParams; result: ToyLabControlResult; progress: never };
   stopToyLab: { params: ToyLabControlParams; result: ToyLabControlResult; progress: never };
+  /** Samples the same seed through several checkpoints and samplers, row by row or in turns. */
+  compare: { params: CompareParams; result: CompareResult; progress: CompareProgress };
 }
 
 export type CommandType = keyof CommandSpecs;
@@ -608,6 +767,7 @@ export const COMMAND_TYPES = [
   'pauseToyLab',
   'resumeToyLab',
   'stopToyLab',
+  'compare',
 ] as const satisfies readonly CommandType[];
 
 /**
@@ -629,10 +789,10 @@ export const IMMEDIATE_COMMANDS: readonly CommandType[] = [
 ];
 
 /** Commands that supersede (cancel) any sampling request still running or queued. */
-export const SUPERSEDING_COMMANDS: readonly CommandType[] = ['init', 'loadModel', 'importModel', 'warmup', 'generate', 'reroll', 'cancel'];
+export const SUPERSEDING_COMMANDS: readonly CommandType[] = ['init', 'loadModel', 'importModel', 'warmup', 'generate', 'reroll', 'compare', 'cancel'];
 
 /** Commands that run sampling and can therefore be cancelled. */
-export const CANCELLABLE_COMMANDS: readonly CommandType[] = ['loadModel', 'importModel', 'warmup', 'generate', 'reroll'];
+export const CANCELLABLE_COMMANDS: readonly CommandType[] = ['loadModel', 'importModel', 'warmup', 'generate', 'reroll', 'compare'];
 
 /** UI → worker. A union over `type`, so `switch (cmd.type)` narrows `params`. */
 export type Command = { [K in CommandType]: { readonly id: RequestId; readonly type: K; readonly params: ParamsOf<K> } }[CommandType];

@@ -11,7 +11,8 @@
  *    (those are also blocked: the app must not fetch from the internet at run time);
  *  - screenshots go to test-results/;
  *  - optional fixture models are served under /models/<name>/ and merged into the built
- *    models/index.json, so tests can use a tiny random-weight checkpoint (or a broken one)
+ *    models/index.json (generators and auxiliary networks alike), so tests can use a tiny
+ *    random-weight checkpoint (or a broken one)
  *    without touching public/models/, which a trainer may be rewriting.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { preview, type Plugin, type PreviewServer } from 'vite';
-import { MODEL_INDEX_FORMAT, catalogEntry, parseModelIndex, type ModelIndexEntry } from '../../src/store/modelCatalog';
+import { MODEL_INDEX_FORMAT, auxiliaryEntry, catalogEntry, parseModelIndex, type AuxiliaryEntry, type ModelIndexEntry } from '../../src/store/modelCatalog';
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
@@ -94,12 +95,22 @@ function fixturePlugin(fixtures: readonly FixtureModel[]): Plugin {
           void (async () => {
             const built = parseModelIndex(JSON.parse(await readFile(path.join(REPO_ROOT, 'dist', 'models', 'index.json'), 'utf8')));
             const extra: ModelIndexEntry[] = [];
+            const extraAux: AuxiliaryEntry[] = [];
             for (const f of fixtures) {
               const r = catalogEntry(f.name, f.modelJson);
+              const aux = 'entry' in r ? null : auxiliaryEntry(f.name, f.modelJson);
               if ('entry' in r) extra.push(r.entry);
+              else if (aux && 'entry' in aux) extraAux.push(aux.entry);
             }
             res.setHeader('Content-Type', 'application/json');
-            res.end(JSON.stringify({ format: MODEL_INDEX_FORMAT, models: [...extra, ...built.models.filter((m) => !byName.has(m.name))], skipped: built.skipped }));
+            res.end(
+              JSON.stringify({
+                format: MODEL_INDEX_FORMAT,
+                models: [...extra, ...built.models.filter((m) => !byName.has(m.name))],
+                auxiliary: [...extraAux, ...built.auxiliary.filter((m) => !byName.has(m.name))],
+                skipped: built.skipped,
+              }),
+            );
           })().catch(next);
           return;
         }

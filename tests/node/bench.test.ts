@@ -1,7 +1,12 @@
 /**
- * The benchmark suite (src/cli/bench.ts, src/node/bench*.ts) on tiny configs: every section
- * runs, its numbers are finite and positive, bench.json parses and the markdown tables
- * have the columns the JSON names. Timings themselves are never asserted.
+ * The benchmark suite (src/cli/bench.ts, src/node/bench*.ts) on tiny configs: every Node
+ * section runs, its numbers are finite and positive, bench.json parses and the markdown
+ * tables have the columns the JSON names. Timings themselves are never asserted.
+ *
+ * The browser section needs headless Chromium and the built app (minutes, not seconds): here
+ * the CLI runs as on a machine without Chromium (it is skipped with a line that says why,
+ * and `--only browser` fails with that reason), and its report is checked on canned
+ * measurements. `npm run bench -- --tiny --only browser` runs the real thing.
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFile } from 'node:child_process';
@@ -16,9 +21,13 @@ import { defaultGeneratorConfig } from '../../src/core/models/generator';
 import { Network } from '../../src/core/models/network';
 import { saveCheckpointDir } from '../../src/node/checkpointDir';
 import { reportMarkdown, runBenchSuite, SECTIONS, type BenchReport } from '../../src/node/benchSuite';
+import { browserSection, frameStats, stepLatencies, type BrowserBenchResult } from '../../src/node/benchBrowser';
 import type { BenchSection, BenchTable } from '../../src/node/benchUtil';
 
 const root = path.resolve(import.meta.dirname, '../..');
+/** The CLI's environment as on a machine without Chromium. */
+const NO_CHROMIUM = { ...process.env, CHROMIUM_PATH: path.join(os.tmpdir(), 'no-such-chromium') };
+const NODE_SECTIONS = SECTIONS.filter((s) => s !== 'browser');
 let tmp: string;
 let checkpoint: string;
 
@@ -96,11 +105,15 @@ function checkMarkdown(md: string, sections: readonly BenchSection[]): void {
 describe('npm run bench --tiny', () => {
   it('the CLI measures every section, prints the tables and writes BENCHMARKS.md and bench.json', async () => {
     const out = path.join(tmp, 'out');
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', '--tiny', '--checkpoint', checkpoint, '--out', out], {
+    const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', '--tiny', '--checkpoint', checkpoint, '--out', out], {
       cwd: root,
+      env: NO_CHROMIUM,
     });
     const report = JSON.parse(await readFile(path.join(out, 'bench.json'), 'utf8')) as BenchReport;
-    expect(report.sections.map((s) => s.id)).toEqual([...SECTIONS]);
+    expect(report.sections.map((s) => s.id)).toEqual(NODE_SECTIONS);
+    // Without Chromium the browser section is skipped, and says so.
+    expect(report.skipped).toEqual([{ id: 'browser', reason: expect.stringMatching(/no Chromium at .*no-such-chromium/) }]);
+    expect(stderr).toMatch(/browser: skipped: no Chromium/);
     expect(report.tiny).toBe(true);
     expect(report.command).toContain('--tiny');
     expect(report.machine.cores).toBeGreaterThan(0);
@@ -108,7 +121,7 @@ describe('npm run bench --tiny', () => {
     expect(report.machine.node).toBe(process.version);
     expect(report.machine.tfjs).toBe(tf.version.tfjs);
     expect(Number.isNaN(Date.parse(report.machine.date))).toBe(false);
-    expect(report.matmul.gflops).toBeGreaterThan(0);
+    expect(report.matmul!.gflops).toBeGreaterThan(0);
     for (const s of report.sections) s.tables.forEach(checkTable);
 
     const byId = Object.fromEntries(report.sections.map((s) => [s.id, s]));
@@ -128,6 +141,7 @@ describe('npm run bench --tiny', () => {
     const md = await readFile(path.join(out, 'BENCHMARKS.md'), 'utf8');
     expect(md.startsWith('# Benchmarks\n')).toBe(true);
     for (const what of ['CPU', 'Node', 'tfjs', 'date']) expect(md).toMatch(new RegExp(`^\\| ${what} \\|`, 'm'));
+    expect(md).toMatch(/^\| browser section \| skipped: no Chromium/m);
     checkMarkdown(md, report.sections);
     // stdout carries the same section tables
     checkMarkdown(stdout, report.sections);
@@ -140,5 +154,78 @@ describe('npm run bench --tiny', () => {
     expect(report.sections.map((s) => s.id)).toEqual(['samplers', 'training']);
     for (const s of report.sections) s.tables.forEach(checkTable);
     checkMarkdown(reportMarkdown(report), report.sections);
+  });
+});
+
+describe('npm run bench: the browser section', () => {
+  it('--only browser fails with the reason where there is no Chromium', async () => {
+    const run = promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', '--tiny', '--only', 'browser'], { cwd: root, env: NO_CHROMIUM });
+    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/the browser section cannot run: no Chromium at .*ensure-chromium/) });
+  });
+
+  it('pairs each step event with the first frame after its draw, and counts frames and gaps', () => {
+    const rec = { steps: [{ sent: 90, arrived: 100 }, { sent: 190, arrived: 200 }, { sent: 5, arrived: 10 }], draws: [105, 230], frames: [100, 116, 133, 250] };
+    expect(stepLatencies(rec, 50)).toEqual([116 - 90, 250 - 190]);
+    expect(frameStats([0, 100, 150, 400], 0, 500)).toEqual({ fps: 8, longestGapMs: 250 });
+  });
+
+  it('renders canned measurements into tables whose markdown matches the JSON', () => {
+    const cold = { readyMs: 2000, downloadMs: 300, warmupMs: 500, compileMs: 0, shaders: 0, firstImageMs: 200, totalMs: 2300, weightsFrom: 'network' as const };
+    const result: BrowserBenchResult = {
+      model: 'm',
+      browser: 'HeadlessChrome/156',
+      durationS: 3,
+      results: [
+        {
+          requested: 'wasm',
+          backend: 'wasm',
+          adapter: '',
+          cold,
+          repeat: { ...cold, downloadMs: 20, weightsFrom: 'cache' },
+          warm: [{ batch: 1, runs: 3, stepMs: 20, runMs: 85, clickToDoneMs: 120, latencyMedianMs: 18, latencyMaxMs: 40, frames: 12 }],
+          mainThread: [
+            { phase: 'generation', batch: 1, seconds: 3, longTasks: 0, longestTaskMs: NaN, framesPerSecond: 60, longestFrameGapMs: 33, work: 30, workUnit: 'images', stopMs: NaN },
+            { phase: 'fine-tuning', batch: 8, seconds: 3, longTasks: 1, longestTaskMs: 70, framesPerSecond: 58, longestFrameGapMs: 80, work: 4, workUnit: 'iterations', stopMs: 120 },
+          ],
+          problems: [],
+        },
+        {
+          requested: 'webgpu',
+          backend: 'webgpu',
+          adapter: 'google · swiftshader (software fallback)',
+          cold: { ...cold, compileMs: 7000, shaders: 7 },
+          repeat: { ...cold, compileMs: 6000, shaders: 7, weightsFrom: 'cache' },
+          warm: [{ batch: 1, runs: 2, stepMs: 700, runMs: 2900, clickToDoneMs: 3000, latencyMedianMs: NaN, latencyMaxMs: NaN, frames: 0 }],
+          mainThread: [],
+          problems: ['[page error] boom'],
+        },
+      ],
+      failures: [{ backend: 'webgl', message: 'engine init failed' }],
+    };
+    const s = browserSection(result);
+    expect(s.id).toBe('browser');
+    expect(s.tables.map((t) => t.rows.length)).toEqual([4, 2, 2]);
+    for (const t of s.tables) {
+      for (const row of t.rows) {
+        expect(Object.keys(row).sort()).toEqual(t.columns.map((c) => c.key).sort());
+        for (const v of Object.values(row)) expect(typeof v === 'string' ? v.length > 0 : Number.isFinite(v) && v >= 0).toBe(true);
+      }
+    }
+    expect(s.tables[0].rows[2].compile).toBe('7000 ms, 7 shaders');
+    expect(s.tables[0].rows.map((r) => r.weightsFrom)).toEqual(['network', 'cache', 'network', 'cache']);
+    expect(s.tables[2].rows.map((r) => r.stopMs)).toEqual(['–', 120]);
+    expect(s.tables[1].rows[1].latencyMedianMs).toBe('–');
+    expect(s.tables[2].rows[0].longestTaskMs).toBe('–');
+    const notes = s.notes.join('\n');
+    expect(notes).toMatch(/webgl: not measured: engine init failed/);
+    expect(notes).toMatch(/swiftshader/);
+    expect(notes).toMatch(/webgpu: the page reported 1 problem/);
+    const machine: BenchReport['machine'] = {
+      date: '2026-01-01T00:00:00.000Z', cpu: 'cpu', cores: 2, memoryGiB: 1, platform: 'linux', node: 'v20', tfjs: '4.22.0', backend: 'wasm',
+      wasmThreads: 1, wasmSimd: true, loadAverage: [1, 1, 1], codeVersion: 'test',
+    };
+    const md = reportMarkdown({ machine, command: 'x', tiny: true, matmul: null, sections: [s], skipped: [], seconds: 1 });
+    expect(md).not.toMatch(/dense matmul/);
+    checkMarkdown(md, [s]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * End-to-end checks of the sample and eval code paths (src/node/sample.ts,
- * src/node/evaluate.ts) on tiny random-weight checkpoints written to a temp folder.
+ * src/node/evaluate.ts, src/node/evalTable.ts) on tiny random-weight checkpoints written to
+ * a temp folder: DD-GAN, DDPM (ancestral and DDIM), classifier guidance of both, the table.
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFile } from 'node:child_process';
@@ -18,12 +19,17 @@ import { defaultGeneratorConfig } from '../../src/core/models/generator';
 import { Network } from '../../src/core/models/network';
 import { saveCheckpointDir } from '../../src/node/checkpointDir';
 import { evaluateCheckpoint, formatReport, type GeneratorReport } from '../../src/node/evaluate';
+import { evaluationTable, formatTable } from '../../src/node/evalTable';
 import { sampleToDir } from '../../src/node/sample';
+import { guideFromArgs, samplerFromArgs } from '../../src/node/samplerArgs';
+import { writeTinyDdpm, writeTinyGuide } from '../fixtures/tinyDdpm';
 
 let tmp: string;
 let mnistG: string;
 let emojiG: string;
 let classifier: string;
+let ddpm: string;
+let guide: string;
 
 async function writeGenerator(dir: string, channels: number, dataName: string): Promise<void> {
   const G = Network.create(
@@ -53,6 +59,10 @@ beforeAll(async () => {
   const meta = { name: 'tiny-judge', createdAt: '2026-01-01T00:00:00.000Z', codeVersion: 'test', data: { name: 'mnist-train', heldOut: 'mnist-test' } };
   await saveCheckpointDir(classifier, await serializeCheckpoint(meta, { classifier: C }));
   C.dispose();
+  ddpm = path.join(tmp, 'models', 'tiny-ddpm');
+  guide = path.join(tmp, 'guide');
+  await writeTinyDdpm(ddpm);
+  await writeTinyGuide(guide);
 });
 
 afterAll(async () => {
@@ -189,5 +199,175 @@ describe('npm run eval (src/node/evaluate.ts)', () => {
     await expect(evaluateCheckpoint({ checkpoint: mnistG, n: 16, classifier: path.join(tmp, 'nope'), write: false })).rejects.toThrow(
       /npm run train -- --model classifier/,
     );
+  });
+});
+
+describe('sampler and guidance options (src/node/samplerArgs.ts)', () => {
+  it('parses DDPM samplers and guidance, and names the fix for bad combinations', () => {
+    expect(samplerFromArgs({})).toBeUndefined();
+    expect(samplerFromArgs({ sampler: 'ancestral' })).toEqual({ kind: 'ancestral' });
+    expect(samplerFromArgs({ steps: '10' })).toEqual({ kind: 'ddim', steps: 10, eta: 0 });
+    expect(samplerFromArgs({ sampler: 'ddim', eta: '0.5' })).toEqual({ kind: 'ddim', steps: 50, eta: 0.5 });
+    expect(() => samplerFromArgs({ sampler: 'ancestral', steps: '10' })).toThrow(/--sampler ddim/);
+    expect(() => samplerFromArgs({ sampler: 'euler' })).toThrow(/ancestral or ddim/);
+    expect(() => samplerFromArgs({ steps: '2.5' })).toThrow(/whole number/);
+    expect(guideFromArgs({})).toBeUndefined();
+    expect(guideFromArgs({ class: '3', scale: '2', guide: guide })).toEqual({ dir: guide, classes: 3, scale: 2 });
+    expect(guideFromArgs({ class: 'all' })).toMatchObject({ classes: 'all', scale: 1 });
+    expect(() => guideFromArgs({ scale: '2' })).toThrow(/--class/);
+    expect(() => guideFromArgs({ class: 'seven' })).toThrow(/--class/);
+  });
+});
+
+describe('DDPM checkpoints and guidance: npm run sample', () => {
+  it('DDIM: NFE = steps, frames at the DDIM times, the last x̂₀ is the sample; same seed → same bytes', async () => {
+    const a = path.join(tmp, 'ddpm-a');
+    const before = tf.memory().numTensors;
+    const summary = await sampleToDir({ checkpoint: ddpm, out: a, n: 5, seed: 3, batch: 3, frames: true, sampler: { kind: 'ddim', steps: 3, eta: 0 } });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(summary).toMatchObject({ n: 5, sampler: 'DDIM-3 (η = 0)', nfe: 3, T: 3, classifierCalls: 0, guidance: null });
+    const frames = (await readdir(path.join(a, 'frames'))).sort();
+    // ddimTimesteps(50, 3) = [50, 33, 17]
+    expect(frames).toEqual(['step-17-x0pred.png', 'step-17-xk.png', 'step-33-x0pred.png', 'step-33-xk.png', 'step-50-x0pred.png', 'step-50-xk.png']);
+    expect(await sha(path.join(a, 'frames', 'step-17-x0pred.png'))).toBe(await sha(path.join(a, 'grid.png')));
+    const b = path.join(tmp, 'ddpm-b');
+    await sampleToDir({ checkpoint: ddpm, out: b, n: 5, seed: 3, batch: 3, frames: true, sampler: { kind: 'ddim', steps: 3, eta: 0 } });
+    expect(await digests(b)).toEqual(await digests(a));
+  });
+
+  it('ancestral runs every step; the default sampler of a DDPM is DDIM-50', async () => {
+    const anc = await sampleToDir({ checkpoint: ddpm, out: path.join(tmp, 'ddpm-anc'), n: 2, seed: 0, sampler: { kind: 'ancestral' } });
+    expect(anc).toMatchObject({ sampler: 'DDPM-50 ancestral', nfe: 50 });
+    const def = await sampleToDir({ checkpoint: ddpm, out: path.join(tmp, 'ddpm-default'), n: 1, seed: 0 });
+    expect(def).toMatchObject({ sampler: 'DDIM-50 (η = 0)', nfe: 50 });
+    await expect(sampleToDir({ checkpoint: mnistG, out: path.join(tmp, 'x'), n: 1, seed: 0, sampler: { kind: 'ancestral' } })).rejects.toThrow(/DDPM checkpoints/);
+  });
+
+  it('guidance changes DD-GAN and DDIM samples, counts classifier gradients, and a scale of 0 changes nothing', async () => {
+    const plain = path.join(tmp, 'g-plain');
+    const zero = path.join(tmp, 'g-zero');
+    const steered = path.join(tmp, 'g-steered');
+    await sampleToDir({ checkpoint: mnistG, out: plain, n: 4, seed: 5 });
+    await sampleToDir({ checkpoint: mnistG, out: zero, n: 4, seed: 5, guide: { dir: guide, classes: 3, scale: 0 } });
+    const before = tf.memory().numTensors;
+    const s = await sampleToDir({ checkpoint: mnistG, out: steered, n: 4, seed: 5, guide: { dir: guide, classes: 'all', scale: 50 } });
+    expect(tf.memory().numTensors).toBe(before);
+    // T = 2: only step k = 2 has posterior variance to shift
+    expect(s).toMatchObject({ nfe: 2, classifierCalls: 1, guidance: { classifier: 'guide', classes: 'all', scale: 50 } });
+    expect(await sha(path.join(zero, 'grid.png'))).toBe(await sha(path.join(plain, 'grid.png')));
+    expect(await sha(path.join(steered, 'grid.png'))).not.toBe(await sha(path.join(plain, 'grid.png')));
+
+    const ddim = { kind: 'ddim', steps: 3, eta: 0 } as const;
+    const p = await sampleToDir({ checkpoint: ddpm, out: path.join(tmp, 'gd-plain'), n: 2, seed: 5, sampler: ddim });
+    const g = await sampleToDir({ checkpoint: ddpm, out: path.join(tmp, 'gd-steered'), n: 2, seed: 5, sampler: ddim, guide: { dir: guide, classes: 1, scale: 50 } });
+    expect(p.classifierCalls).toBe(0);
+    expect(g.classifierCalls).toBe(3);
+    expect(await sha(path.join(tmp, 'gd-steered', 'grid.png'))).not.toBe(await sha(path.join(tmp, 'gd-plain', 'grid.png')));
+    await expect(sampleToDir({ checkpoint: mnistG, out: path.join(tmp, 'x'), n: 1, seed: 0, guide: { dir: classifier, classes: 1, scale: 1 } })).rejects.toThrow(
+      /no noise-aware classifier/,
+    );
+  });
+
+  it('the CLI is wired: npx tsx src/cli/sample.ts --sampler ddim --steps 3 writes the same files', async () => {
+    const out = path.join(tmp, 'ddpm-cli');
+    const root = path.resolve(import.meta.dirname, '../..');
+    await promisify(execFile)(
+      'npx',
+      ['tsx', 'src/cli/sample.ts', '--checkpoint', ddpm, '--n', '3', '--seed', '2', '--sampler', 'ddim', '--steps', '3', '--class', '1', '--scale', '4', '--guide', guide, '--out', out],
+      { cwd: root },
+    );
+    const ref = path.join(tmp, 'ddpm-cli-ref');
+    await sampleToDir({ checkpoint: ddpm, out: ref, n: 3, seed: 2, sampler: { kind: 'ddim', steps: 3, eta: 0 }, guide: { dir: guide, classes: 1, scale: 4 } });
+    expect(await digests(out)).toEqual(await digests(ref));
+    expect(await readJson(path.join(out, 'samples.json'))).toMatchObject({ sampler: 'DDIM-3 (η = 0)', nfe: 3, classifierCalls: 3 });
+  });
+});
+
+describe('DDPM checkpoints and guidance: npm run eval', () => {
+  it('DDPM with DDIM: NFE and time per image; --no-write leaves model.json alone; a write goes under metrics.samplers', async () => {
+    const jsonBefore = await sha(path.join(ddpm, 'model.json'));
+    const before = tf.memory().numTensors;
+    const report = (await evaluateCheckpoint({ checkpoint: ddpm, n: 8, batch: 4, seed: 1, classifier, sampler: { kind: 'ddim', steps: 2, eta: 0 }, write: false })) as GeneratorReport;
+    expect(tf.memory().numTensors).toBe(before);
+    expect(report).toMatchObject({ model: 'ddpm', sampler: 'DDIM-2 (η = 0)', nfe: 2, guidance: null, referenceSet: 'mnist-test' });
+    expect(report.timing.msPerImage).toBeGreaterThan(0);
+    expect(await sha(path.join(ddpm, 'model.json'))).toBe(jsonBefore);
+    const table = formatReport(report);
+    expect(table).toContain('| network calls per image (NFE) | 2 |');
+    expect(table).toContain('DDPM, DDIM-2 (η = 0)');
+
+    const copy = path.join(tmp, 'ddpm-write');
+    await writeTinyDdpm(copy);
+    await evaluateCheckpoint({ checkpoint: copy, n: 8, batch: 8, seed: 1, classifier, sampler: { kind: 'ddim', steps: 2, eta: 0 } });
+    await evaluateCheckpoint({ checkpoint: copy, n: 8, batch: 8, seed: 1, classifier, sampler: { kind: 'ddim', steps: 3, eta: 0 } });
+    const m = (await readJson(path.join(copy, 'model.json'))).metrics as Record<string, Record<string, Record<string, unknown>>>;
+    expect(Object.keys(m.samplers).sort()).toEqual(['DDIM-2 (η = 0)', 'DDIM-3 (η = 0)']);
+    expect(m.samplers['DDIM-2 (η = 0)']).toMatchObject({ nfe: 2, sampler: 'DDIM-2 (η = 0)' });
+    expect(m.frechetDistance).toBeUndefined();
+  });
+
+  it('guided toward one class: judge accuracy from the judge, reference = that class, stored under metrics.guided', async () => {
+    const copy = path.join(tmp, 'g-eval');
+    await writeGenerator(copy, 1, 'mnist-train');
+    const report = (await evaluateCheckpoint({ checkpoint: copy, n: 8, batch: 8, seed: 0, classifier, guide: { dir: guide, classes: 3, scale: 2 } })) as GeneratorReport;
+    expect(report.guidance).toMatchObject({ classifier: 'guide', classes: 3, scale: 2, classifierCalls: 1 });
+    expect(report.guidance!.judgeAccuracy).toBeGreaterThanOrEqual(0);
+    expect(report.guidance!.judgeAccuracy).toBeLessThanOrEqual(1);
+    // the judge votes: its histogram's class-3 share is the judge accuracy for a single target
+    expect(report.guidance!.judgeAccuracy).toBeCloseTo(report.generated.classes.histogram[3], 12);
+    expect(report.classifier.name).toBe('tiny-judge');
+    expect(report.referenceSet).toBe('mnist-test, class 3');
+    expect(formatReport(report)).toContain('judge accuracy on the target class');
+    const m = (await readJson(path.join(copy, 'model.json'))).metrics as Record<string, Record<string, Record<string, unknown>>>;
+    expect(m.guided['DD-GAN T = 2, class 3, s = 2']).toMatchObject({ judgeAccuracy: report.guidance!.judgeAccuracy, nfe: 2 });
+    expect(m.frechetDistance).toBeUndefined();
+  });
+
+  it('a noise-aware classifier checkpoint: accuracy per noise level', async () => {
+    const report = await evaluateCheckpoint({ checkpoint: guide, write: false });
+    expect(report.kind).toBe('classifier');
+    if (report.kind !== 'classifier') return;
+    expect(report.byNoiseLevel!.map((l) => l.label)).toContain('DDPM t = 500');
+    expect(report.heldOutAccuracy).toBe(report.byNoiseLevel![0].accuracy);
+    expect(formatReport(report)).toContain('noise-aware classifier');
+  });
+
+  it('the CLI is wired: npx tsx src/cli/eval.ts on a DDPM with --no-write', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const jsonBefore = await sha(path.join(ddpm, 'model.json'));
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', 'src/cli/eval.ts', '--checkpoint', ddpm, '--n', '6', '--batch', '6', '--sampler', 'ddim', '--steps', '2', '--classifier', classifier, '--no-write'],
+      { cwd: root },
+    );
+    expect(stdout).toContain('DDIM-2 (η = 0)');
+    expect(stdout).toContain('not written (--no-write)');
+    expect(await sha(path.join(ddpm, 'model.json'))).toBe(jsonBefore);
+  });
+
+  it('--table: every generator in a models folder, DDPM with ancestral (smaller n) and DDIM, plus guidance rows', async () => {
+    const models = path.join(tmp, 'models');
+    await writeGenerator(path.join(models, 'tiny-ddgan'), 1, 'mnist-train');
+    await writeGenerator(path.join(models, 'tiny-emoji'), 3, 'emoji');
+    const before = tf.memory().numTensors;
+    const t = await evaluationTable({ modelsDir: models, n: 6, nSlow: 4, batch: 6, classifier, guide, ddimSteps: [3], scales: [0, 4] });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(t.rows.map((r) => [r.model, r.sampler, r.n, r.nfe])).toEqual([
+      ['tiny-ddgan', 'DD-GAN T = 2', 6, 2],
+      ['tiny-ddpm', 'DDPM-50 ancestral', 4, 50],
+      ['tiny-ddpm', 'DDIM-3 (η = 0)', 6, 3],
+    ]);
+    expect(t.guided.map((r) => [r.model, r.sampler, r.scale, r.classifierCalls])).toEqual([
+      ['tiny-ddgan', 'DD-GAN T = 2', 0, 0],
+      ['tiny-ddgan', 'DD-GAN T = 2', 4, 1],
+      ['tiny-ddpm', 'DDIM-3 (η = 0)', 0, 0],
+      ['tiny-ddpm', 'DDIM-3 (η = 0)', 4, 3],
+    ]);
+    expect(t.floor).toMatchObject({ n: 6 });
+    const md = formatTable(t);
+    expect(md).toContain('| tiny-ddpm | DDPM-50 ancestral | 0 | **4** | 50 |');
+    expect(md).toContain('## Classifier guidance');
+    expect(md).toMatch(/ran on n = 4 images instead of 6/);
+    expect(md).toMatch(/skipped tiny-emoji: trained on emoji/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODEL_INDEX_FORMAT, buildModelIndex, catalogEntry, flattenMetrics, parseModelIndex } from '../../src/store/modelCatalog';
+import { MODEL_INDEX_FORMAT, auxiliaryEntry, auxiliaryRole, buildModelIndex, catalogEntry, flattenMetrics, parseModelIndex } from '../../src/store/modelCatalog';
 
 const generatorJson = {
   name: 'mnist-ddgan-t4',
@@ -74,5 +74,83 @@ describe('buildModelIndex / parseModelIndex', () => {
   it('flattenMetrics keeps numeric leaves only', () => {
     expect(flattenMetrics({ a: 1, b: { c: 2, d: 'x' }, e: [1], f: NaN })).toEqual({ a: 1, 'b.c': 2 });
     expect(flattenMetrics(undefined)).toEqual({});
+  });
+});
+
+const manifest = (network: string) => [{ paths: ['weights.bin'], weights: [{ name: `${network}/w`, shape: [2, 5], dtype: 'float32' }] }];
+const ddpmJson = {
+  name: 'mnist-ddpm',
+  description: 'DDPM on MNIST',
+  createdAt: '2026-02-01T00:00:00Z',
+  data: { name: 'mnist-train' },
+  schedule: { kind: 'ddpm-linear', N: 1000, betaStart: 1e-4, betaEnd: 0.02 },
+  training: { iterations: 100, wallSeconds: 300 },
+  metrics: { ddim50: { frechetDistance: 9 } },
+  networks: { eps: { kind: 'ddpm-eps', imageSize: 32, channels: 1, steps: 1000 } },
+  weightsManifest: manifest('eps'),
+};
+const judgeJson = {
+  name: 'mnist-classifier',
+  networks: { classifier: { kind: 'classifier', imageSize: 32, channels: 1, numClasses: 10 } },
+  metrics: { heldOutAccuracy: 0.97 },
+  weightsManifest: manifest('classifier'),
+};
+const guideJson = { ...judgeJson, name: 'mnist-noisy-classifier', networks: { classifier: { kind: 'noisy-classifier', imageSize: 32, channels: 1, numClasses: 10 } } };
+
+describe('auxiliary entries (the Compare view\'s DDPM, guide and judge)', () => {
+  it('lists a DDPM ε-net, a noise-aware classifier and a clean classifier with their kind and role', () => {
+    expect(auxiliaryEntry('mnist-ddpm', ddpmJson)).toEqual({
+      entry: {
+        name: 'mnist-ddpm',
+        path: 'mnist-ddpm/',
+        description: 'DDPM on MNIST',
+        role: 'ddpm',
+        kind: 'ddpm-eps',
+        network: 'eps',
+        imageSize: 32,
+        channels: 1,
+        steps: 1000,
+        numClasses: null,
+        paramCount: 10,
+        weightBytes: 40,
+        dataset: 'mnist-train',
+        iterations: 100,
+        wallSeconds: 300,
+        createdAt: '2026-02-01T00:00:00Z',
+        metrics: { 'ddim50.frechetDistance': 9 },
+      },
+    });
+    expect(auxiliaryEntry('mnist-classifier', judgeJson)).toMatchObject({ entry: { role: 'judge', kind: 'classifier', numClasses: 10, steps: null, metrics: { heldOutAccuracy: 0.97 } } });
+    expect(auxiliaryEntry('g', guideJson)).toMatchObject({ entry: { role: 'guide', kind: 'noisy-classifier' } });
+    expect([auxiliaryRole('ddpm-eps'), auxiliaryRole('classifier'), auxiliaryRole('noisy-classifier'), auxiliaryRole('ddgan-discriminator')]).toEqual(['ddpm', 'judge', 'guide', null]);
+  });
+
+  it('says why an incomplete one is skipped, and ignores folders with none of these networks', () => {
+    expect(auxiliaryEntry('x', { ...ddpmJson, schedule: undefined, networks: { eps: { kind: 'ddpm-eps', imageSize: 32, channels: 1 } } })).toEqual({ skip: 'DDPM ε-net config lacks its number of steps' });
+    expect(auxiliaryEntry('x', { ...judgeJson, networks: { classifier: { kind: 'classifier' } } })).toEqual({ skip: 'classifier config lacks imageSize or channels' });
+    expect(auxiliaryEntry('x', { networks: { d: { kind: 'ddgan-discriminator' } } })).toBeNull();
+    expect(auxiliaryEntry('x', generatorJson)).toBeNull();
+  });
+
+  it('keeps generators in `models` (the Generate picker) and the rest in `auxiliary`', () => {
+    const idx = buildModelIndex([
+      { name: 'mnist-ddpm', json: ddpmJson },
+      { name: 'mnist-ddgan-t4', json: generatorJson },
+      { name: 'mnist-classifier', json: judgeJson },
+      { name: 'disc-only', json: { ...generatorJson, networks: { d: { kind: 'ddgan-discriminator' } } } },
+    ]);
+    expect(idx.models.map((m) => m.name)).toEqual(['mnist-ddgan-t4']);
+    expect(idx.auxiliary.map((m) => [m.name, m.role])).toEqual([
+      ['mnist-classifier', 'judge'],
+      ['mnist-ddpm', 'ddpm'],
+    ]);
+    expect(idx.skipped).toEqual([{ name: 'disc-only', reason: 'not a DD-GAN generator (networks: ddgan-discriminator)' }]);
+    expect(parseModelIndex(JSON.parse(JSON.stringify(idx)))).toEqual(idx);
+  });
+
+  it('reads an index without `auxiliary` as one with none, and rejects a malformed one', () => {
+    expect(parseModelIndex({ format: MODEL_INDEX_FORMAT, models: [], skipped: [] }).auxiliary).toEqual([]);
+    expect(() => parseModelIndex({ format: MODEL_INDEX_FORMAT, models: [], auxiliary: {} })).toThrow(/not a list/);
+    expect(() => parseModelIndex({ format: MODEL_INDEX_FORMAT, models: [], auxiliary: [{ name: 'a', path: 'a/', role: 'oracle' }] })).toThrow(/malformed/);
   });
 });

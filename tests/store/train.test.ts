@@ -1,12 +1,14 @@
 /**
  * The training slice against a fake engine: uploads (per-file problems, nothing lost),
- * progress deltas appended in place, previews capped, autosave into a session storage and
- * resume from it with the data, curves and previews restored, and the model export.
+ * progress deltas appended in place, previews capped, autosave into a session storage (by
+ * the worker's own recorder, as the engine worker does it) and resume from it with the
+ * data, curves and previews restored, and the model export.
  */
 import { describe, expect, it } from 'vitest';
 import { canGenerate, createAppStore, type AppStore } from '../../src/store/store';
 import { MODEL_INDEX_FORMAT, type ModelIndexEntry } from '../../src/store/modelCatalog';
-import { memorySessions } from '../../src/store/sessions';
+import { memorySessions, type SessionStorage } from '../../src/store/sessions';
+import { SessionRecorder } from '../../src/worker/autosave';
 import { MAX_PREVIEWS, appendPreview } from '../../src/store/slices/trainSlice';
 import { decodeModelFile } from '../../src/core/io/modelFile';
 import type { EngineApi, StartTrainingParams, TrainingProgress } from '../../src/worker/protocol';
@@ -29,7 +31,8 @@ function checkpoint(iteration: number): Extract<TrainingProgress, { status: 'che
   return { status: 'checkpoint', iteration, modelJson, weights: new Float32Array([1, iteration]).buffer };
 }
 
-function fake(): { engine: EngineApi; starts: StartTrainingParams[] } {
+/** A fake engine; with `sessions`, it autosaves there the way the worker does. */
+function fake(sessions: SessionStorage | null = null): { engine: EngineApi; starts: StartTrainingParams[] } {
   const starts: StartTrainingParams[] = [];
   const none = async () => ({ state: null, iteration: 0 });
   const engine: EngineApi = {
@@ -57,7 +60,11 @@ function fake(): { engine: EngineApi; starts: StartTrainingParams[] } {
     async startTraining(p, o) {
       starts.push(p);
       const from = p.init.kind === 'resume' ? 2 : 0;
-      const emit = (e: TrainingProgress) => o?.onProgress?.(e);
+      const rec = p.autosave ? await SessionRecorder.start(sessions, { autosave: p.autosave, data: p.data, settings: p.settings, resumed: p.init.kind === 'resume' }, (n) => o?.onProgress?.(n)) : null;
+      const emit = (e: TrainingProgress) => {
+        rec?.observe(e);
+        o?.onProgress?.(e);
+      };
       emit({ status: 'started', iteration: from, init: p.init.kind, images: 2, generatorParams: 10, discriminatorParams: 5, imageSize: S, channels: 1, note: 'n' });
       emit({ status: 'state', state: 'running', iteration: from, message: null, lastGoodIteration: null });
       emit({ status: 'preview', iteration: from, frame: new Uint8ClampedArray(16).buffer, batch: 1, width: S, height: S });
@@ -67,6 +74,7 @@ function fake(): { engine: EngineApi; starts: StartTrainingParams[] } {
         if (i === 2) emit(checkpoint(2));
       }
       emit({ status: 'state', state: 'done', iteration: p.settings.iterations, message: null, lastGoodIteration: 2 });
+      await rec?.flush();
       return { state: 'done', iteration: p.settings.iterations, elapsedMs: 100, memory };
     },
     pauseTraining: none, resumeTraining: none, stepTraining: none, stopTraining: none, rollbackTraining: none,
@@ -103,8 +111,8 @@ describe('training slice', () => {
   });
 
   it('trains on the uploads, appends deltas, autosaves, and resumes a saved session where it stopped', async () => {
-    const { engine, starts } = fake();
     const sessions = memorySessions();
+    const { engine, starts } = fake(sessions);
     const store = await booted(engine, sessions);
     const a = store.getState().actions;
     expect(a.exportModelFile()).toBeNull();

@@ -3,7 +3,7 @@ import type { EngineApi } from '../../src/worker/protocol';
 /** The training commands, unused by these tests (tests/store/train.test.ts covers them). */
 export function trainingStubs(): Pick<
   EngineApi,
-  'decodeImages' | 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stepTraining' | 'stopTraining' | 'rollbackTraining' | 'importModel' | LabCommand
+  'decodeImages' | 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stepTraining' | 'stopTraining' | 'rollbackTraining' | 'importModel' | LabCommand | 'compare'
 > {
   const none = async () => ({ state: null, iteration: 0 });
   return {
@@ -25,8 +25,11 @@ export function trainingStubs(): Pick<
 
 type LabCommand = 'startToyLab' | 'pauseToyLab' | 'resumeToyLab' | 'stopToyLab';
 
-/** The mode-coverage lab's commands, unused by the tests that spread these (tests/store/lab.test.ts covers them). */
-export function labStubs(): Pick<EngineApi, LabCommand> {
+/**
+ * The mode-coverage lab's commands and the compare view's, unused by the tests that spread
+ * these (tests/store/lab.test.ts and tests/store/compare.test.ts cover them).
+ */
+export function labStubs(): Pick<EngineApi, LabCommand | 'compare'> {
   const none = async () => ({ state: null, iteration: 0 });
   return {
     startToyLab: async () => {
@@ -35,5 +38,8 @@ export function labStubs(): Pick<EngineApi, LabCommand> {
     pauseToyLab: none,
     resumeToyLab: none,
     stopToyLab: none,
+    compare: async () => {
+      throw new Error('not used');
+    },
   };
 }

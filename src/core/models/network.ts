@@ -9,6 +9,7 @@ import { generatorApply, validateGeneratorConfig, type GeneratorConfig } from '.
 import { discriminatorApply, type DiscriminatorConfig } from './discriminator';
 import { classifierApply, classifierFeatures, type ClassifierConfig } from './classifier';
 import { epsNetApply, type EpsNetConfig } from './epsNet';
+import { noisyClassifierApply, noisyClassifierFeatures, type NoisyClassifierConfig } from './noisyClassifier';
 import {
   mlp2dCondGeneratorApply,
   mlp2dDiscriminatorApply,
@@ -18,7 +19,13 @@ import {
   type Mlp2dConfig,
 } from './mlp2d';
 
-export type NetworkConfig = GeneratorConfig | DiscriminatorConfig | ClassifierConfig | EpsNetConfig | Mlp2dConfig;
+export type NetworkConfig =
+  | GeneratorConfig
+  | DiscriminatorConfig
+  | ClassifierConfig
+  | NoisyClassifierConfig
+  | EpsNetConfig
+  | Mlp2dConfig;
 
 interface KindSpec<C extends NetworkConfig> {
   validate?(cfg: C): void;
@@ -53,6 +60,11 @@ const KINDS: { [K in NetworkConfig['kind']]: KindSpec<Extract<NetworkConfig, { k
   classifier: {
     dummyInputs: (cfg, b) => [image(cfg, b)],
     apply: (ctx, cfg, [x]) => classifierApply(ctx, cfg, x as tf.Tensor4D),
+  },
+  'noisy-classifier': {
+    // inputs: x [B, H, W, C] and the noise level σ [B] (float, 0 = clean)
+    dummyInputs: (cfg, b) => [image(cfg, b), tf.tensor1d(Array.from({ length: b }, (_, i) => i / Math.max(1, b - 1)))],
+    apply: (ctx, cfg, [x, sigma]) => noisyClassifierApply(ctx, cfg, x as tf.Tensor4D, sigma as tf.Tensor1D),
   },
   'mlp2d-generator': {
     dummyInputs: (cfg, b) => [tf.zeros([b, cfg.nz])],
@@ -106,10 +118,18 @@ export class Network<C extends NetworkConfig = NetworkConfig> {
     return specOf(this.config).apply({ params: this.params }, this.config, inputs);
   }
 
-  /** A classifier's penultimate features (the metric space of the evaluation). */
-  features(x: tf.Tensor4D): tf.Tensor2D {
-    if (this.config.kind !== 'classifier') throw new Error(`a ${this.config.kind} has no feature layer`);
-    return classifierFeatures({ params: this.params }, this.config, x);
+  /**
+   * A classifier's penultimate features (the metric space of the evaluation). A noise-aware
+   * classifier also needs the noise level σ per example.
+   */
+  features(x: tf.Tensor4D, sigma?: tf.Tensor1D): tf.Tensor2D {
+    const cfg = this.config as NetworkConfig;
+    if (cfg.kind === 'classifier') return classifierFeatures({ params: this.params }, cfg, x);
+    if (cfg.kind === 'noisy-classifier') {
+      if (!sigma) throw new Error('a noisy-classifier needs the noise level σ of its input');
+      return noisyClassifierFeatures({ params: this.params }, cfg, x, sigma);
+    }
+    throw new Error(`a ${cfg.kind} has no feature layer`);
   }
 
   paramCount(): number {

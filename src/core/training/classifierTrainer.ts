@@ -51,6 +51,7 @@ export class ClassifierTrainer {
       for (const [name, v] of this.net.params.vars) if (grads[v.name]) named.set(name, grads[v.name]);
       this.opt.apply(named, lr);
       const correct = logits.argMax(1).equal(tf.tensor1d(labels, 'int32')).cast('float32').mean();
+      logits.dispose(); // kept out of variableGrads' scope, so tidy would not free it
       return [value, correct];
     });
     const [l, a] = await Promise.all([loss.data(), acc.data()]);

@@ -8,6 +8,7 @@ export function initialModels(selected: string | null): ModelsSlice {
   return {
     catalogStatus: 'idle',
     catalog: [],
+    auxiliary: [],
     skipped: [],
     catalogError: null,
     selected,
@@ -65,6 +66,7 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
         patch('models', {
           catalogStatus: 'ready',
           catalog: index.models,
+          auxiliary: index.auxiliary,
           skipped: index.skipped,
           selected,
           catalogError: index.models.length === 0 ? 'no generator ships under models/ (see models/index.json)' : null,

@@ -3,12 +3,16 @@
  * data choices, the run's settings, and the live view's state (loss columns appended in
  * place, capped preview history, state messages). Progress events are deltas; nothing
  * here ever receives a whole history from the worker.
+ *
+ * Autosave happens in the worker (src/worker/autosave.ts), which owns the run's tensors
+ * and writes the session to storage itself; this slice only shows its 'autosave' notices
+ * and lists, loads (to resume) and deletes saved sessions.
  */
 import { MAX_UPLOADS, checkFileSize } from '../../core/data/uploadPrep';
 import { MODEL_FILE_EXTENSION, encodeModelFile, shippableFromResume } from '../../core/io/modelFile';
 import { toSerializedError } from '../../worker/client';
 import type { TrainingData, TrainingInit, TrainingProgress, TrainingSettings } from '../../worker/protocol';
-import { SESSION_FORMAT, type SavedData, type SavedSession } from '../sessions';
+import { MAX_PREVIEWS, appendCapped, dataLabel, emptySeries, savedDataOf, sliceSeries, type SavedData, type SavedSession } from '../sessions';
 import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, UploadProblem } from '../types';
 import { isTraining, type SliceContext } from './context';
 
@@ -25,14 +29,9 @@ export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = {
   checkpointEvery: 25,
 };
 
-/** Previews kept for the strip: the first (the "before") plus the newest ones. */
-export const MAX_PREVIEWS = 40;
+export { MAX_PREVIEWS, emptySeries, sliceSeries };
 /** Files read and decoded per worker request (bounded memory; progress between chunks). */
 export const DECODE_CHUNK = 8;
-
-export function emptySeries(): TrainSeries {
-  return { iteration: [], lossD: [], lossG: [], dReal: [], dFake: [], r1: [], ms: [] };
-}
 
 export function initialTrain(): TrainSlice {
   return {
@@ -73,18 +72,9 @@ export function iterationsPerSecond(series: TrainSeries, window = 10): number {
   return total > 0 ? (1000 * ms.length) / total : 0;
 }
 
-/** The first rows of a series, up to and including `iteration`. */
-export function sliceSeries(s: TrainSeries, iteration: number): TrainSeries {
-  let n = s.iteration.length;
-  while (n > 0 && s.iteration[n - 1] > iteration) n--;
-  return { iteration: s.iteration.slice(0, n), lossD: s.lossD.slice(0, n), lossG: s.lossG.slice(0, n), dReal: s.dReal.slice(0, n), dFake: s.dFake.slice(0, n), r1: s.r1.slice(0, n), ms: s.ms.slice(0, n) };
-}
-
-/** Appends a preview, keeping the first one and the newest MAX_PREVIEWS − 1. */
+/** Appends a preview, keeping the first one and the newest MAX_PREVIEWS − 1 (as a saved session does). */
 export function appendPreview(list: readonly PreviewFrame[], p: PreviewFrame): PreviewFrame[] {
-  // A resumed run draws its start again: replace the saved preview of that iteration.
-  const next = list.length > 0 && list[list.length - 1].iteration === p.iteration ? [...list.slice(0, -1), p] : [...list, p];
-  return next.length > MAX_PREVIEWS ? [next[0], ...next.slice(next.length - MAX_PREVIEWS + 1)] : next;
+  return appendCapped(list, p);
 }
 
 type TrainActions = Pick<
@@ -110,12 +100,6 @@ type TrainActions = Pick<
   | 'deleteSession'
   | 'exportModelFile'
 >;
-
-function dataLabel(d: SavedData): string {
-  if (d.kind === 'pixels') return `${d.count} uploaded image${d.count === 1 ? '' : 's'}`;
-  if (d.kind === 'mnist') return `MNIST digits ${d.digits.join(', ')}`;
-  return `emoji${d.category !== null ? ` category ${d.category}` : ''}${d.search ? ` “${d.search}”` : ''}`;
-}
 
 /** Upload items back from a saved session's pixels. */
 function uploadsFromPixels(d: Extract<SavedData, { kind: 'pixels' }>, firstId: number): UploadItem[] {
@@ -185,8 +169,13 @@ export function trainActions(ctx: SliceContext): TrainActions {
         patch({ status: p.state, message: p.message ?? (p.state === 'running' ? null : t.message), lastGoodIteration: p.lastGoodIteration, iteration: p.iteration });
         return;
       case 'checkpoint':
+        // The weights were transferred, not copied: kept for Export and Use in Generate.
         patch({ checkpoint: { iteration: p.iteration, modelJson: p.modelJson, weights: p.weights }, lastGoodIteration: p.iteration });
-        void autosave();
+        return;
+      case 'autosave':
+        patch({ autosave: { status: p.state, iteration: p.iteration, message: p.message } });
+        // Summaries only: listing never reads the weights.
+        if (p.state === 'saved') listing = get().actions.listSessions();
         return;
       default: {
         const unhandled: never = p;
@@ -195,66 +184,21 @@ export function trainActions(ctx: SliceContext): TrainActions {
     }
   };
 
-  /** What the running session saves: set at start, kept for every autosave of the run. */
-  let saving: { id: string; modelName: string; init: 'finetune' | 'scratch'; data: SavedData; settings: TrainingSettings } | null = null;
-  let inFlight: Promise<void> | null = null;
-  let again = false;
-
-  /** Saves the latest checkpoint; one write at a time, the newest state wins. */
-  const autosave = async (): Promise<void> => {
-    const store = env.sessions;
-    if (!store || !saving) return;
-    if (inFlight) {
-      again = true;
-      return;
-    }
-    const meta = saving;
-    const t = get().train;
-    const ck = t.checkpoint;
-    if (!ck) return;
-    const previews = t.previews.map((p) => ({ iteration: p.iteration, frame: p.frame.slice().buffer, batch: p.batch, width: p.width, height: p.height }));
-    const bytes = ck.weights.byteLength + (meta.data.kind === 'pixels' ? meta.data.pixels.byteLength : 0) + previews.reduce((a, p) => a + p.frame.byteLength, 0);
-    const session: SavedSession = {
-      id: meta.id,
-      format: SESSION_FORMAT,
-      modelName: meta.modelName,
-      dataLabel: dataLabel(meta.data),
-      iteration: ck.iteration,
-      targetIterations: meta.settings.iterations,
-      savedAt: env.now?.() ?? new Date().toISOString(),
-      bytes,
-      settings: meta.settings,
-      init: meta.init,
-      data: meta.data,
-      checkpoint: { modelJson: ck.modelJson, weights: ck.weights },
-      // Only the rows up to the checkpoint: a resumed run appends from there.
-      series: sliceSeries(t.series, ck.iteration),
-      previews: previews.filter((p) => p.iteration <= ck.iteration),
-    };
-    patch({ autosave: { status: 'saving', iteration: ck.iteration, message: null } });
-    inFlight = store
-      .save(session)
-      .then(
-        () => patch({ autosave: { status: 'saved', iteration: ck.iteration, message: null } }),
-        (e) => patch({ autosave: { status: 'error', iteration: ck.iteration, message: `autosave failed: ${toSerializedError(e).message}` } }),
-      )
-      .then(() => get().actions.listSessions());
-    await inFlight;
-    inFlight = null;
-    if (again) {
-      again = false;
-      await autosave();
-    }
-  };
+  /** The data of the running session (for the export's description). */
+  let runData: SavedData | null = null;
+  /** The session list being re-read after the last 'saved' notice. */
+  let listing: Promise<void> = Promise.resolve();
 
   const toWire = (d: SavedData): TrainingData =>
     d.kind === 'pixels' ? { ...d, pixels: d.pixels.slice(0) } : d.kind === 'mnist' ? { kind: 'mnist', dataUrl: dataUrl(), digits: d.digits } : { kind: 'emoji', dataUrl: dataUrl(), category: d.category, search: d.search };
 
   /** Starts a run in the worker and follows it to the end. */
-  const run = async (init: TrainingInit, data: SavedData, settings: TrainingSettings, restored: { series: TrainSeries; previews: PreviewFrame[] } | null, sessionId: string): Promise<void> => {
+  const run = async (init: TrainingInit, origin: 'finetune' | 'scratch', data: SavedData, settings: TrainingSettings, restored: { series: TrainSeries; previews: PreviewFrame[] } | null, sessionId: string): Promise<void> => {
     const id = ++runId;
     const series = restored?.series ?? emptySeries();
-    saving = { id: sessionId, modelName: get().models.selected ?? 'model', init: init.kind === 'scratch' ? 'scratch' : 'finetune', data, settings };
+    runData = data;
+    // Sessions are kept where the app has a session storage; the worker writes them.
+    const autosave = env.sessions ? { id: sessionId, modelName: get().models.selected ?? 'model', init: origin } : undefined;
     patch({
       status: 'starting',
       error: null,
@@ -273,12 +217,12 @@ export function trainActions(ctx: SliceContext): TrainActions {
       autosave: { status: 'idle', iteration: 0, message: null },
     });
     try {
-      const result = await env.engine.startTraining({ init, data: toWire(data), settings }, { onProgress: onProgress(id) });
+      const result = await env.engine.startTraining({ init, data: toWire(data), settings, ...(autosave ? { autosave } : {}) }, { onProgress: onProgress(id) });
       if (id === runId) patch({ status: result.state, iteration: result.iteration, elapsedMs: result.elapsedMs, memory: result.memory });
     } catch (e) {
       if (id === runId) patch({ status: 'error', error: toSerializedError(e) });
     }
-    await inFlight;
+    await listing;
   };
 
   const control = async (fn: () => Promise<unknown>): Promise<void> => {
@@ -371,10 +315,8 @@ export function trainActions(ctx: SliceContext): TrainActions {
         patch({ status: 'error', error: { name: 'BadDataError', code: 'bad-data', message: data } });
         return;
       }
-      const saved: SavedData =
-        data.kind === 'pixels' ? data : data.kind === 'mnist' ? { kind: 'mnist', digits: data.digits } : { kind: 'emoji', category: data.category, search: data.search };
       const sessionId = `session-${(env.now?.() ?? new Date().toISOString()).replace(/[^0-9]/g, '')}-${Math.floor(env.random() * 1e6)}`;
-      await run({ kind: s.train.init }, saved, s.train.settings, null, sessionId);
+      await run({ kind: s.train.init }, s.train.init, savedDataOf(data), s.train.settings, null, sessionId);
     },
 
     async listSessions() {
@@ -418,7 +360,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
         ms: [...saved.series.ms],
       };
       const previews = saved.previews.map((p) => ({ ...p, frame: new Uint8ClampedArray(p.frame) }));
-      await run({ kind: 'resume', modelJson: saved.checkpoint.modelJson, weights: saved.checkpoint.weights }, d, settings, { series, previews }, saved.id);
+      await run({ kind: 'resume', modelJson: saved.checkpoint.modelJson, weights: saved.checkpoint.weights }, saved.init, d, settings, { series, previews }, saved.id);
     },
 
     exportModelFile() {
@@ -429,7 +371,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
       const name = `${base}-ft${ck.iteration}`;
       const ship = shippableFromResume(ck.modelJson, ck.weights, {
         name,
-        description: `DD-GAN fine-tuned in the browser for ${ck.iteration} iterations on ${saving ? dataLabel(saving.data) : 'user data'}`,
+        description: `DD-GAN fine-tuned in the browser for ${ck.iteration} iterations on ${runData ? dataLabel(runData) : 'user data'}`,
         createdAt: env.now?.() ?? new Date().toISOString(),
       });
       return { filename: `${name}${MODEL_FILE_EXTENSION}`, bytes: encodeModelFile(ship.modelJson, ship.weights) };

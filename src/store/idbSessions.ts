@@ -2,8 +2,11 @@
  * Saved training sessions in IndexedDB: one object store with the full sessions and one
  * with their summaries (so listing them never reads megabytes of weights), both written in
  * one transaction. ArrayBuffers are stored as they are (structured clone).
+ *
+ * Both threads open the same database: the engine worker writes (autosave, where the
+ * structured clone of the weights costs the UI nothing), the UI lists, loads and deletes.
  */
-import { summarize, type SavedSession, type SessionStorage, type SessionSummary } from '../store/sessions';
+import { summarize, type SavedSession, type SessionStorage, type SessionSummary } from './sessions';
 
 const DB = 'ddgan-web';
 const VERSION = 1;

@@ -1,0 +1,137 @@
+/**
+ * What the Compare view needs from the model index, as pure functions (no React, no tfjs):
+ * which checkpoints to compare, the DD-GAN family of the T ablation, the stored quality
+ * metrics that belong to each row, and the speed-up one row has over another.
+ */
+import type { AuxiliaryEntry, ModelIndexEntry } from './modelCatalog';
+import type { CompareRowView } from './types';
+import type { CompareSamplerKind } from '../worker/protocol';
+
+/** DDIM's step count in the trilemma row (at most the ε-net's N). */
+export const DDIM_STEPS = 50;
+/** The T values of the ablation table (DESIGN: T ∈ {1, 2, 4, 8}). */
+export const ABLATION_T = [1, 2, 4, 8] as const;
+
+export interface CompareChoices {
+  readonly ddgan: ModelIndexEntry | null;
+  readonly ddpm: AuxiliaryEntry | null;
+  /** A clean classifier that reads the DD-GAN's images (same size and channels). */
+  readonly judge: AuxiliaryEntry | null;
+  /** A noise-aware classifier for guidance, of the same image size. */
+  readonly guide: AuxiliaryEntry | null;
+}
+
+const sameImages = (a: { imageSize: number; channels: number }, b: { imageSize: number; channels: number }): boolean =>
+  a.imageSize === b.imageSize && a.channels === b.channels;
+
+/**
+ * The checkpoints to compare: the picked ones when they exist, else DD-GAN T = 4 (or the
+ * first generator) and a DDPM ε-net of the same image size and data set (or any). The
+ * judge and the guide are the classifiers that read the DD-GAN's images.
+ */
+export function compareChoices(
+  catalog: readonly ModelIndexEntry[],
+  auxiliary: readonly AuxiliaryEntry[],
+  picks: { readonly ddgan: string | null; readonly ddpm: string | null },
+): CompareChoices {
+  const ddgan = catalog.find((m) => m.name === picks.ddgan) ?? catalog.find((m) => m.T === 4) ?? catalog[0] ?? null;
+  const ddpms = auxiliary.filter((m) => m.role === 'ddpm');
+  const ddpm =
+    ddpms.find((m) => m.name === picks.ddpm) ??
+    (ddgan ? ddpms.find((m) => sameImages(m, ddgan) && m.dataset === ddgan.dataset) ?? ddpms.find((m) => sameImages(m, ddgan)) : undefined) ??
+    ddpms[0] ??
+    null;
+  const reads = (m: AuxiliaryEntry): boolean => (ddgan ? sameImages(m, ddgan) : true);
+  const judge = auxiliary.find((m) => m.role === 'judge' && reads(m)) ?? null;
+  const guide = auxiliary.find((m) => m.role === 'guide' && reads(m)) ?? null;
+  return { ddgan, ddpm, judge, guide };
+}
+
+export interface AblationTable {
+  /** The family: generators trained on the same data at the same image size as `base`. */
+  readonly models: readonly ModelIndexEntry[];
+  /** T values of ABLATION_T without a model in the family. */
+  readonly missingT: readonly number[];
+}
+
+/** The DD-GAN models of `base`'s family, by T (then name), and the T values that have none. */
+export function ablationTable(catalog: readonly ModelIndexEntry[], base: ModelIndexEntry | null): AblationTable {
+  if (!base) return { models: [], missingT: [...ABLATION_T] };
+  const models = catalog.filter((m) => m.dataset === base.dataset && sameImages(m, base)).sort((a, b) => a.T - b.T || a.name.localeCompare(b.name));
+  return { models, missingT: ABLATION_T.filter((T) => !models.some((m) => m.T === T)) };
+}
+
+/** The quality metrics the compare table shows, as stored by `npm run eval`. */
+export const QUALITY_METRICS = ['frechetDistance', 'precision', 'recall', 'classesPresent', 'classKlToUniform'] as const;
+export type QualityMetric = (typeof QUALITY_METRICS)[number];
+
+export interface RowMetrics {
+  readonly values: Partial<Record<QualityMetric, number>>;
+  /** The dotted prefix the numbers were found under ('' = top level). */
+  readonly source: string;
+  /** True when a DDPM checkpoint's numbers do not say which sampler produced them. */
+  readonly samplerUnstated: boolean;
+}
+
+/** Where a DDPM checkpoint may keep per-sampler metrics, most specific first. */
+const SAMPLER_PREFIXES: Record<CompareSamplerKind, readonly string[]> = {
+  ddgan: [''],
+  ddim: ['ddim50', 'ddim-50', 'ddim', 'samplers.ddim50', 'samplers.ddim'],
+  ancestral: ['ddpm1000', 'ddpm-1000', 'ancestral', 'ddpm', 'samplers.ancestral', 'samplers.ddpm1000'],
+};
+
+function valuesAt(metrics: Readonly<Record<string, number>>, prefix: string): Partial<Record<QualityMetric, number>> {
+  const out: Partial<Record<QualityMetric, number>> = {};
+  for (const k of QUALITY_METRICS) {
+    const v = metrics[prefix ? `${prefix}.${k}` : k];
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The stored metrics of a row's checkpoint for its sampler, or null when the checkpoint
+ * was never evaluated. DDPM numbers are looked up per sampler first (`ddim50.…`,
+ * `ddpm1000.…`), then at the top level, flagged as not saying which sampler.
+ */
+export function rowMetrics(metrics: Readonly<Record<string, number>> | undefined, sampler: CompareSamplerKind): RowMetrics | null {
+  if (!metrics) return null;
+  for (const prefix of SAMPLER_PREFIXES[sampler]) {
+    const values = valuesAt(metrics, prefix);
+    if (Object.keys(values).length > 0) return { values, source: prefix, samplerUnstated: false };
+  }
+  if (sampler !== 'ddgan') {
+    const values = valuesAt(metrics, '');
+    if (Object.keys(values).length > 0) return { values, source: '', samplerUnstated: true };
+  }
+  return null;
+}
+
+export type Speedup =
+  | { readonly kind: 'none' }
+  /** Both rows finished: the measured ratio of their sampling times. */
+  | { readonly kind: 'measured'; readonly ratio: number }
+  /**
+   * The fast row finished, the slow one still runs (or was cancelled): its time so far over
+   * the fast row's is a lower bound; `projected` extrapolates its time per step to all its
+   * steps; `running` is false once it was cancelled.
+   */
+  | { readonly kind: 'lower-bound'; readonly ratio: number; readonly projected: number | null; readonly step: number; readonly steps: number; readonly running: boolean };
+
+/** How many times faster `fast` sampled the same batch than `slow`. */
+export function speedup(fast: CompareRowView | undefined, slow: CompareRowView | undefined): Speedup {
+  if (!fast || !slow || fast.status !== 'done' || !(fast.elapsedMs > 0)) return { kind: 'none' };
+  if (slow.status === 'done') return { kind: 'measured', ratio: slow.elapsedMs / fast.elapsedMs };
+  if ((slow.status === 'running' || slow.status === 'cancelled') && slow.step > 0) {
+    const projected = slow.steps > 0 ? (slow.elapsedMs * slow.steps) / slow.step / fast.elapsedMs : null;
+    return { kind: 'lower-bound', ratio: slow.elapsedMs / fast.elapsedMs, projected, step: slow.step, steps: slow.steps, running: slow.status === 'running' };
+  }
+  return { kind: 'none' };
+}
+
+/** Images per second of a row: measured when done, projected while it runs; null before. */
+export function rowImagesPerSecond(batch: number, elapsedMs: number, step: number, steps: number, done: boolean): number | null {
+  if (done) return elapsedMs > 0 ? (1000 * batch) / elapsedMs : null;
+  if (step <= 0 || steps <= 0 || !(elapsedMs > 0)) return null;
+  return (1000 * batch) / ((elapsedMs * steps) / step);
+}

@@ -1,0 +1,260 @@
+/**
+ * The two smaller experiments of the Compare view:
+ *
+ *  - T ablation: the DD-GAN models of one family (same data, same image size) for
+ *    T = 1, 2, 4, 8 with their stored metrics, saying which T have no model yet, and a
+ *    button that draws a small grid from each;
+ *  - class control: a digit and a guidance scale s steer a batch (classifier guidance with
+ *    a noise-aware classifier); the judge classifier's accuracy on the batch and the
+ *    batch's spread in its features are kept per run, so the table shows how they move
+ *    as s changes.
+ */
+import { useId } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { canCompare, isCompareBusy } from '../store/store';
+import { ABLATION_T, DDIM_STEPS, ablationTable, compareChoices, rowMetrics } from '../store/compareModels';
+import { COMPARE_LIMITS } from '../worker/protocol';
+import { ErrorBox, StatusPill } from './common';
+import { CompareRow } from './CompareRow';
+import { useApp } from './storeContext';
+
+const fix = (v: number | undefined, digits: number): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+const pct = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : `${(100 * v).toFixed(0)} %`);
+
+export function AblationSection() {
+  const { catalog, auxiliary } = useApp(useShallow((s) => ({ catalog: s.models.catalog, auxiliary: s.models.auxiliary })));
+  const settings = useApp((s) => s.compare.settings);
+  const run = useApp((s) => s.compare.ablation);
+  const ready = useApp(canCompare);
+  const busy = useApp(isCompareBusy);
+  const actions = useApp((s) => s.actions);
+  const base = compareChoices(catalog, auxiliary, settings).ddgan;
+  const table = ablationTable(catalog, base);
+  const Ts = [...new Set([...ABLATION_T, ...table.models.map((m) => m.T)])].sort((a, b) => a - b);
+
+  return (
+    <div className="compare-section" data-testid="ablation">
+      <div className="card-head">
+        <h3>How many steps? DD-GAN with T = 1, 2, 4, 8</h3>
+        <StatusPill testId="ablation-status" state={run.status} />
+      </div>
+      <p className="muted small">
+        T = 1 is a plain GAN (one step from noise to image); the paper finds it collapses, while T = 4 keeps both quality and diversity.
+        {base && ` Models trained on ${base.dataset ?? 'the same data'} at ${base.imageSize}×${base.imageSize}.`}
+      </p>
+      <div className="table-wrap">
+        <table className="schedule compare-table" data-testid="ablation-table">
+          <thead>
+            <tr>
+              <th>T</th>
+              <th>model</th>
+              <th>iterations</th>
+              <th title="Fréchet distance in the judge's features (lower is better)">FD</th>
+              <th>precision</th>
+              <th>recall</th>
+              <th>classes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Ts.flatMap((T) => {
+              const models = table.models.filter((m) => m.T === T);
+              if (models.length === 0) {
+                return [
+                  <tr key={`t${T}`} data-testid={`ablation-t-${T}`} data-missing="true">
+                    <td>{T}</td>
+                    <td colSpan={6} className="muted">
+                      no model in the index (npm run train -- --model ddgan --T {T})
+                    </td>
+                  </tr>,
+                ];
+              }
+              return models.map((m) => {
+                const v = rowMetrics(m.metrics, 'ddgan')?.values;
+                return (
+                  <tr key={m.name} data-testid={`ablation-t-${T}`} data-missing="false" data-model={m.name} data-evaluated={String(v !== undefined)}>
+                    <td>{T}</td>
+                    <td>{m.name}</td>
+                    <td>{m.iterations ?? '–'}</td>
+                    {v ? (
+                      <>
+                        <td>{fix(v.frechetDistance, 2)}</td>
+                        <td>{fix(v.precision, 3)}</td>
+                        <td>{fix(v.recall, 3)}</td>
+                        <td>{fix(v.classesPresent, 0)}</td>
+                      </>
+                    ) : (
+                      <td colSpan={4} className="muted">
+                        not evaluated
+                      </td>
+                    )}
+                  </tr>
+                );
+              });
+            })}
+          </tbody>
+        </table>
+      </div>
+      <div className="controls">
+        <button type="button" className="secondary" data-testid="ablation-run" disabled={!ready || busy || table.models.length === 0} onClick={() => void actions.runAblation()}>
+          Draw {settings.batch} samples from each
+        </button>
+        {table.missingT.length > 0 && (
+          <span className="muted small" data-testid="ablation-missing" data-value={table.missingT.join(',')}>
+            no model yet for T = {table.missingT.join(', ')}
+          </span>
+        )}
+      </div>
+      {run.error && <ErrorBox testId="ablation-error" error={run.error} />}
+      {run.rows.length > 0 && (
+        <div className="compare-rows">
+          {run.rows.map((r) => (
+            <CompareRow key={r.id} row={r} metrics={catalog.find((m) => m.name === r.model)?.metrics} testPrefix="ablation" />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function ClassControlSection() {
+  const { catalog, auxiliary } = useApp(useShallow((s) => ({ catalog: s.models.catalog, auxiliary: s.models.auxiliary })));
+  const settings = useApp((s) => s.compare.settings);
+  const run = useApp((s) => s.compare.guided);
+  const history = useApp((s) => s.compare.guidedHistory);
+  const ready = useApp(canCompare);
+  const busy = useApp(isCompareBusy);
+  const actions = useApp((s) => s.actions);
+  const choice = compareChoices(catalog, auxiliary, settings);
+  const digitId = useId();
+  const scaleId = useId();
+  const row = run.rows[0];
+  const model = settings.guidedSampler === 'ddgan' ? choice.ddgan : choice.ddpm;
+  const refused = settings.scale > 0 && !choice.guide;
+  const judgeAccuracy = choice.judge?.metrics.heldOutAccuracy;
+
+  return (
+    <div className="compare-section" data-testid="class-control">
+      <div className="card-head">
+        <h3>Class control: classifier guidance</h3>
+        <StatusPill testId="guided-status" state={run.status} />
+      </div>
+      <p className="muted small">
+        A noise-aware classifier p(y | x, σ) pushes every step toward the chosen digit, with strength s. Larger s: the judge recognises the digit more
+        often (precision), but the batch looks more alike (diversity falls).
+      </p>
+      {!choice.guide && (
+        <p className="warning small" data-testid="guided-no-guide">
+          No noise-aware classifier in the model index: only s = 0 (unguided) can be drawn.
+        </p>
+      )}
+      {!choice.judge && (
+        <p className="warning small" data-testid="guided-no-judge">
+          No judge classifier for these images in the model index: accuracy and diversity cannot be measured.
+        </p>
+      )}
+      <fieldset className="compare-settings" disabled={busy}>
+        <legend>Guided batch</legend>
+        <div className="lab-choices">
+          <label className="field" htmlFor={digitId}>
+            <span>Digit</span>
+            <select id={digitId} data-testid="guided-digit" value={settings.digit} onChange={(e) => actions.setCompareSettings({ digit: Number(e.target.value) })}>
+              {Array.from({ length: 10 }, (_, d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field" htmlFor={scaleId}>
+            <span>Scale s</span>
+            <input
+              id={scaleId}
+              type="number"
+              data-testid="guided-scale"
+              min={0}
+              max={COMPARE_LIMITS.scale}
+              step={0.5}
+              value={settings.scale}
+              onChange={(e) => {
+                const v = e.target.valueAsNumber;
+                if (Number.isFinite(v)) actions.setCompareSettings({ scale: v });
+              }}
+            />
+          </label>
+          <fieldset className="segmented" aria-label="Sampler">
+            <legend>Sampler</legend>
+            <label className={settings.guidedSampler === 'ddgan' ? 'on' : ''}>
+              <input type="radio" name="guided-sampler" data-testid="guided-sampler-ddgan" checked={settings.guidedSampler === 'ddgan'} onChange={() => actions.setCompareSettings({ guidedSampler: 'ddgan' })} />
+              DD-GAN{choice.ddgan ? ` T = ${choice.ddgan.T}` : ''}
+            </label>
+            <label className={settings.guidedSampler === 'ddim' ? 'on' : ''}>
+              <input
+                type="radio"
+                name="guided-sampler"
+                data-testid="guided-sampler-ddim"
+                disabled={!choice.ddpm}
+                checked={settings.guidedSampler === 'ddim'}
+                onChange={() => actions.setCompareSettings({ guidedSampler: 'ddim' })}
+              />
+              DDIM-{choice.ddpm ? Math.min(DDIM_STEPS, choice.ddpm.steps ?? DDIM_STEPS) : DDIM_STEPS}
+            </label>
+          </fieldset>
+        </div>
+      </fieldset>
+      <div className="controls">
+        <button type="button" className="primary" data-testid="guided-run" disabled={!ready || busy || !model || refused} onClick={() => void actions.runGuided()}>
+          Draw {settings.batch} guided samples
+        </button>
+        {history.length > 0 && (
+          <button type="button" className="secondary small" data-testid="guided-clear" disabled={busy} onClick={() => actions.clearGuidedHistory()}>
+            Clear table
+          </button>
+        )}
+      </div>
+      {run.error && <ErrorBox testId="guided-error" error={run.error} />}
+      {row && (
+        <div className="compare-rows">
+          <CompareRow row={row} metrics={null} testPrefix="guided" />
+        </div>
+      )}
+      {row?.judge && (
+        <p className="compare-judge" data-testid="guided-judge" data-accuracy={row.judge.accuracy ?? ''} data-diversity={row.judge.diversity ?? ''}>
+          The judge reads {pct(row.judge.accuracy)} of the batch as a {settings.digit}
+          {row.judge.diversity !== null && `; spread in its features ${row.judge.diversity.toFixed(2)}`}
+          {judgeAccuracy !== undefined && <span className="muted small"> (judge: {pct(judgeAccuracy)} right on held-out digits)</span>}
+        </p>
+      )}
+      {history.length > 0 && (
+        <div className="table-wrap">
+          <table className="schedule compare-table" data-testid="guided-history">
+            <caption>Guided batches so far: accuracy and diversity as s changes</caption>
+            <thead>
+              <tr>
+                <th>s</th>
+                <th>digit</th>
+                <th>sampler</th>
+                <th>images</th>
+                <th title="share the judge classifies as the digit">accuracy</th>
+                <th title="mean pairwise distance in the judge's features">diversity</th>
+                <th title="mean top-class probability">confidence</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.map((p, i) => (
+                <tr key={i} data-scale={p.scale} data-accuracy={p.accuracy ?? ''} data-diversity={p.diversity ?? ''}>
+                  <td>{p.scale}</td>
+                  <td>{p.digit}</td>
+                  <td>{p.sampler === 'ddgan' ? 'DD-GAN' : 'DDIM'}</td>
+                  <td>{p.batch}</td>
+                  <td>{pct(p.accuracy)}</td>
+                  <td>{p.diversity === null ? '–' : p.diversity.toFixed(2)}</td>
+                  <td>{p.confidence.toFixed(2)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

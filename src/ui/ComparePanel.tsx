@@ -1,0 +1,179 @@
+/**
+ * The Compare view: the generative learning trilemma side by side. The same seed and batch
+ * go through DD-GAN (T = 4), DDIM-50 and ancestral DDPM-1000; each row fills its own grid
+ * live with its step count (= NFE), wall time and images per second, next to the quality
+ * metrics stored with its checkpoint. The DD-GAN row finishes long before the DDPM row; the
+ * speed-up is shown as soon as DD-GAN is done (a lower bound while DDPM still runs). Below:
+ * the T ablation and class control (CompareLabs.tsx).
+ *
+ * Components only read the store and call its actions; the sampling runs in the worker.
+ */
+import { useShallow } from 'zustand/react/shallow';
+import { canCompare, isCompareBusy } from '../store/store';
+import { compareChoices, speedup, type Speedup } from '../store/compareModels';
+import type { CompareRowView, CompareSettings } from '../store/types';
+import { COMPARE_LIMITS } from '../worker/protocol';
+import { ErrorBox, NumberField, StatusPill, fmtMs } from './common';
+import { CompareRow } from './CompareRow';
+import { AblationSection, ClassControlSection } from './CompareLabs';
+import { useApp } from './storeContext';
+
+function Segmented<V extends string>({ legend, name, value, options, disabled, onChange }: { legend: string; name: string; value: V; options: readonly { value: V; label: string; title?: string }[]; disabled?: boolean; onChange(v: V): void }) {
+  return (
+    <fieldset className="segmented" aria-label={legend} disabled={disabled}>
+      <legend>{legend}</legend>
+      {options.map((o) => (
+        <label key={o.value} className={value === o.value ? 'on' : ''} title={o.title}>
+          <input type="radio" name={name} data-testid={`${name}-${o.value}`} checked={value === o.value} onChange={() => onChange(o.value)} />
+          {o.label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function fmtRatio(r: number): string {
+  return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
+}
+
+function SpeedupLine({ label, s, testId }: { label: string; s: Speedup; testId: string }) {
+  if (s.kind === 'none') return null;
+  return (
+    <p className="compare-speedup" data-testid={testId} data-kind={s.kind} data-ratio={s.ratio}>
+      DD-GAN sampled this batch{' '}
+      <strong>
+        {s.kind === 'lower-bound' ? '≥ ' : ''}
+        {fmtRatio(s.ratio)}× faster
+      </strong>{' '}
+      than {label}
+      {s.kind === 'lower-bound' && (
+        <span className="muted small" data-testid={`${testId}-note`} data-projected={s.projected ?? ''}>
+          {' '}
+          ({label} {s.running ? 'has done' : 'was cancelled after'} {s.step} of {s.steps} steps
+          {s.projected !== null && `; at its pace so far it ${s.running ? 'will end' : 'would have ended'} near ${fmtRatio(s.projected)}×`})
+        </span>
+      )}
+    </p>
+  );
+}
+
+function CompareSettingsForm({ busy }: { busy: boolean }) {
+  const settings = useApp((s) => s.compare.settings);
+  const { catalog, auxiliary } = useApp(useShallow((s) => ({ catalog: s.models.catalog, auxiliary: s.models.auxiliary })));
+  const actions = useApp((s) => s.actions);
+  const set = (p: Partial<CompareSettings>): void => actions.setCompareSettings(p);
+  const choice = compareChoices(catalog, auxiliary, settings);
+  const ddpms = auxiliary.filter((m) => m.role === 'ddpm');
+  return (
+    <fieldset className="compare-settings" disabled={busy}>
+      <legend>Run</legend>
+      <div className="lab-choices">
+        <label className="field">
+          <span>DD-GAN</span>
+          <select data-testid="compare-ddgan" value={choice.ddgan?.name ?? ''} onChange={(e) => set({ ddgan: e.target.value })} disabled={catalog.length === 0}>
+            {catalog.length === 0 && <option value="">none in the index</option>}
+            {catalog.map((m) => (
+              <option key={m.name} value={m.name}>
+                {m.name} (T = {m.T})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>DDPM</span>
+          <select data-testid="compare-ddpm" value={choice.ddpm?.name ?? ''} onChange={(e) => set({ ddpm: e.target.value })} disabled={ddpms.length === 0}>
+            {ddpms.length === 0 && <option value="">none in the index</option>}
+            {ddpms.map((m) => (
+              <option key={m.name} value={m.name}>
+                {m.name} ({m.steps} steps)
+              </option>
+            ))}
+          </select>
+        </label>
+        <NumberField label="Batch" testId="compare-batch" value={settings.batch} min={1} max={COMPARE_LIMITS.batch} onChange={(batch) => set({ batch })} />
+        <NumberField label="Seed" testId="compare-seed" value={settings.seed} min={0} max={0xffffffff} onChange={(seed) => set({ seed })} />
+      </div>
+      <div className="lab-choices">
+        <Segmented
+          legend="Order"
+          name="compare-order"
+          value={settings.order}
+          options={[
+            { value: 'interleaved', label: 'side by side', title: 'the rows take turns on the device, so all three move at once' },
+            { value: 'sequential', label: 'one after another', title: 'each row has the device to itself' },
+          ]}
+          onChange={(order) => set({ order })}
+        />
+        <Segmented
+          legend="Preview"
+          name="compare-preview"
+          value={settings.preview}
+          options={[
+            { value: 'x0', label: 'predicted x̂₀', title: 'the clean image each step predicts' },
+            { value: 'xt', label: 'state xₜ', title: 'the noisy state after each step' },
+          ]}
+          onChange={(preview) => set({ preview })}
+        />
+      </div>
+    </fieldset>
+  );
+}
+
+export function ComparePanel() {
+  const run = useApp((s) => s.compare.trilemma);
+  const ready = useApp(canCompare);
+  const busy = useApp(isCompareBusy);
+  const { catalog, auxiliary, catalogStatus } = useApp(useShallow((s) => ({ catalog: s.models.catalog, auxiliary: s.models.auxiliary, catalogStatus: s.models.catalogStatus })));
+  const settings = useApp((s) => s.compare.settings);
+  const actions = useApp((s) => s.actions);
+  const choice = compareChoices(catalog, auxiliary, settings);
+  const metricsOf = (r: CompareRowView): Readonly<Record<string, number>> | undefined =>
+    r.sampler === 'ddgan' ? catalog.find((m) => m.name === r.model)?.metrics : auxiliary.find((m) => m.name === r.model)?.metrics;
+  const byId = (id: string): CompareRowView | undefined => run.rows.find((r) => r.id === id);
+
+  return (
+    <section className="card compare" aria-labelledby="compare-heading" data-testid="compare-panel">
+      <div className="card-head">
+        <h2 id="compare-heading">Compare: fast, good and diverse?</h2>
+        <StatusPill testId="compare-status" state={run.status} />
+      </div>
+      <p className="muted small">
+        The same seed and batch through DD-GAN (a handful of large denoising steps, each a conditional GAN), DDIM (50 steps of a DDPM ε-network) and
+        ancestral DDPM (all its 1000 steps). Each network call is one NFE; the wall time of a row counts only its own turns on the device.
+      </p>
+      {catalogStatus === 'ready' && (!choice.ddgan || !choice.ddpm) && (
+        <p className="warning" role="status" data-testid="compare-missing">
+          {!choice.ddgan && 'The model index has no DD-GAN generator. '}
+          {!choice.ddpm && 'The model index has no DDPM checkpoint, so the DDIM and DDPM rows cannot run: train one with npm run train -- --model ddpm and rebuild. '}
+          The rest of the app works as before.
+        </p>
+      )}
+      <CompareSettingsForm busy={busy} />
+      <div className="controls compare-controls">
+        <button type="button" className="primary" data-testid="compare-run" disabled={!ready || busy || !choice.ddgan} onClick={() => void actions.runCompare()}>
+          Run side by side
+        </button>
+        <button type="button" className="secondary" data-testid="compare-cancel" disabled={!busy} onClick={() => void actions.cancelCompare()}>
+          Cancel
+        </button>
+        {run.totalMs !== null && (
+          <span className="muted small" data-testid="compare-total" data-value={run.totalMs}>
+            whole run {fmtMs(run.totalMs)} (downloads included)
+          </span>
+        )}
+      </div>
+      {run.error && <ErrorBox testId="compare-error" error={run.error} />}
+      <SpeedupLine label={byId('ddpm')?.label ?? 'DDPM'} s={speedup(byId('ddgan'), byId('ddpm'))} testId="compare-speedup-ddpm" />
+      <SpeedupLine label={byId('ddim')?.label ?? 'DDIM'} s={speedup(byId('ddgan'), byId('ddim'))} testId="compare-speedup-ddim" />
+      {run.rows.length > 0 && (
+        <div className="compare-rows">
+          {run.rows.map((r) => (
+            <CompareRow key={r.id} row={r} metrics={metricsOf(r)} />
+          ))}
+        </div>
+      )}
+      <AblationSection />
+      <ClassControlSection />
+    </section>
+  );
+}
