@@ -73,11 +73,14 @@ export interface RowMetrics {
   readonly samplerUnstated: boolean;
 }
 
-/** Where a DDPM checkpoint may keep per-sampler metrics, most specific first. */
+/**
+ * Where a DDPM checkpoint may keep per-sampler metrics, most specific first. `npm run eval`
+ * stores them under `samplers.<its sampler label>` (src/node/sample.ts `samplerLabel`).
+ */
 const SAMPLER_PREFIXES: Record<CompareSamplerKind, readonly string[]> = {
   ddgan: [''],
-  ddim: ['ddim50', 'ddim-50', 'ddim', 'samplers.ddim50', 'samplers.ddim'],
-  ancestral: ['ddpm1000', 'ddpm-1000', 'ancestral', 'ddpm', 'samplers.ancestral', 'samplers.ddpm1000'],
+  ddim: ['samplers.DDIM-50 (η = 0)', 'ddim50', 'ddim-50', 'ddim', 'samplers.ddim50', 'samplers.ddim'],
+  ancestral: ['samplers.DDPM-1000 ancestral', 'ddpm1000', 'ddpm-1000', 'ancestral', 'ddpm', 'samplers.ancestral', 'samplers.ddpm1000'],
 };
 
 function valuesAt(metrics: Readonly<Record<string, number>>, prefix: string): Partial<Record<QualityMetric, number>> {

@@ -10,7 +10,7 @@
  *
  * No runtime imports beyond plain code: the worker and the UI both load this file.
  */
-import type { TrainingData, TrainingSettings } from '../worker/protocol';
+import type { IterationStats, TrainingData, TrainingSettings } from '../worker/protocol';
 import type { TrainSeries } from './types';
 
 export const SESSION_FORMAT = 'ddgan-web-session/1';
@@ -67,6 +67,17 @@ export function appendCapped<P extends { readonly iteration: number }>(list: rea
 
 export function emptySeries(): TrainSeries {
   return { iteration: [], lossD: [], lossG: [], dReal: [], dFake: [], r1: [], ms: [] };
+}
+
+/** Appends one iteration's numbers to a series, in place. */
+export function appendSeriesRow(s: TrainSeries, st: IterationStats): void {
+  s.iteration.push(st.iteration);
+  s.lossD.push(st.lossD);
+  s.lossG.push(st.lossG);
+  s.dReal.push(st.dReal);
+  s.dFake.push(st.dFake);
+  s.r1.push(Number.isFinite(st.r1) ? st.r1 : null);
+  s.ms.push(st.ms);
 }
 
 /** The first rows of a series, up to and including `iteration`. */

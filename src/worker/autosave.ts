@@ -11,7 +11,7 @@
  *
  * No tfjs here: this runs on plain data, in the worker and in the store's tests alike.
  */
-import { SESSION_FORMAT, appendCapped, dataLabel, emptySeries, savedDataOf, sliceSeries, type SavedData, type SavedPreview, type SavedSession, type SessionStorage } from '../store/sessions';
+import { SESSION_FORMAT, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, sliceSeries, type SavedData, type SavedPreview, type SavedSession, type SessionStorage } from '../store/sessions';
 import type { TrainSeries } from '../store/types';
 import type { AutosaveParams, TrainingCheckpoint, TrainingData, TrainingProgress, TrainingSettings } from './protocol';
 
@@ -83,15 +83,7 @@ export class SessionRecorder {
   observe(p: TrainingProgress): void {
     switch (p.status) {
       case 'iteration': {
-        const s = this.series;
-        const st = p.stats;
-        s.iteration.push(st.iteration);
-        s.lossD.push(st.lossD);
-        s.lossG.push(st.lossG);
-        s.dReal.push(st.dReal);
-        s.dFake.push(st.dFake);
-        s.r1.push(Number.isFinite(st.r1) ? st.r1 : null);
-        s.ms.push(st.ms);
+        appendSeriesRow(this.series, p.stats);
         return;
       }
       case 'preview':

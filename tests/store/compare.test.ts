@@ -282,6 +282,10 @@ describe('compare helpers', () => {
     const ddpm = { 'ddim50.frechetDistance': 9, 'ddim50.precision': 0.5, 'ddpm1000.frechetDistance': 4 };
     expect(rowMetrics(ddpm, 'ddim')).toMatchObject({ values: { frechetDistance: 9, precision: 0.5 }, source: 'ddim50' });
     expect(rowMetrics(ddpm, 'ancestral')).toMatchObject({ values: { frechetDistance: 4 }, source: 'ddpm1000' });
+    // the keys `npm run eval` writes (metrics.samplers[<sampler label>], flattened by the index)
+    const evaluated = { 'samplers.DDIM-50 (η = 0).frechetDistance': 11, 'samplers.DDPM-1000 ancestral.recall': 0.7 };
+    expect(rowMetrics(evaluated, 'ddim')).toMatchObject({ values: { frechetDistance: 11 }, samplerUnstated: false });
+    expect(rowMetrics(evaluated, 'ancestral')).toMatchObject({ values: { recall: 0.7 }, samplerUnstated: false });
     expect(rowMetrics({ frechetDistance: 7 }, 'ancestral')).toEqual({ values: { frechetDistance: 7 }, source: '', samplerUnstated: true });
     expect(rowMetrics({ fixture: 1 }, 'ddgan')).toBeNull();
     expect(rowMetrics(undefined, 'ddim')).toBeNull();

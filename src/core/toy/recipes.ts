@@ -18,8 +18,18 @@
  * Coordinates: the networks see points × `dataScale` ("model coordinates"); everything a
  * caller gets back (samples, trajectories) is in data coordinates. DD-GAN's noise prior
  * N(0, I) and Diffusion-GAN's σ are in model coordinates, which is why the scale matters:
- * with dataScale 0.25 the 25-Gaussians grid spans [−1, 1], the range the image schedules and
- * the paper's σ = 0.05 were chosen for.
+ * with dataScale 0.25 the 25-Gaussians grid spans [−1, 1], the range Diffusion-GAN's
+ * σ = 0.05 was chosen for.
+ *
+ * DD-GAN uses dataScale 4. With T = 4 steps of the VP schedule, the last step's input is
+ * x_1 = √ᾱ₁ x₀ + √(1−ᾱ₁) ε with √(1−ᾱ₁)/√ᾱ₁ ≈ 0.95 model units. At dataScale 0.25 that is
+ * ≈ 3.8 data units: q(x₀ | x_1) spreads over several modes 2 apart, and the small MLP
+ * generator never learned to sample it sharply (1–2 % high-quality samples, what points
+ * spread evenly over the grid score). At dataScale 4 it is ≈ 0.24 data units, the last
+ * step is nearly a denoiser, and the choice of mode moves to the earlier, noisier steps,
+ * where G does learn it. The prior stays N(0, I): √ᾱ_T times the data's std (2.8 × 4) is
+ * below 0.1. Measured with the same budget: 25 of 25 modes, high-quality share rising from
+ * ≈ 1 % to the values in README's "Mode-coverage benchmark".
  *
  * All randomness (data, z, t/k, noise) comes from one Rng whose state is part of the
  * training state, so `stateJson()` + `stateTensors()` resume a run bit for bit.
@@ -173,7 +183,7 @@ export function defaultToyConfig<R extends ToyRecipe>(
       };
       break;
     case 'ddgan':
-      cfg = { ...common, recipe: 'ddgan', T: 4, tEmbedDim: 16, nz: 2, skip: true };
+      cfg = { ...common, recipe: 'ddgan', T: 4, tEmbedDim: 16, nz: 2, skip: true, dataScale: 4, emaDecay: 0.999 };
       break;
     default:
       throw new Error(`unknown toy recipe "${recipe as string}"; use one of ${TOY_RECIPES.join(', ')}`);

@@ -12,7 +12,7 @@ import { MAX_UPLOADS, checkFileSize } from '../../core/data/uploadPrep';
 import { MODEL_FILE_EXTENSION, encodeModelFile, shippableFromResume } from '../../core/io/modelFile';
 import { toSerializedError } from '../../worker/client';
 import type { TrainingData, TrainingInit, TrainingProgress, TrainingSettings } from '../../worker/protocol';
-import { MAX_PREVIEWS, appendCapped, dataLabel, emptySeries, savedDataOf, sliceSeries, type SavedData, type SavedSession } from '../sessions';
+import { MAX_PREVIEWS, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, sliceSeries, type SavedData, type SavedSession } from '../sessions';
 import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, UploadProblem } from '../types';
 import { isTraining, type SliceContext } from './context';
 
@@ -152,13 +152,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
       case 'iteration': {
         const s = t.series;
         const st = p.stats;
-        s.iteration.push(st.iteration);
-        s.lossD.push(st.lossD);
-        s.lossG.push(st.lossG);
-        s.dReal.push(st.dReal);
-        s.dFake.push(st.dFake);
-        s.r1.push(Number.isFinite(st.r1) ? st.r1 : null);
-        s.ms.push(st.ms);
+        appendSeriesRow(s, st);
         patch({ iteration: st.iteration, elapsedMs: p.elapsedMs, memory: p.memory, length: s.iteration.length });
         return;
       }
