@@ -111,14 +111,14 @@ let activeBackend: BackendName | null = null;
 /** The loaded model and step history; unloaded whenever the backend changes. */
 const engine = new DdganEngine();
 
+/** Downloaded checkpoints, kept for later visits (Cache Storage; null where there is none). */
+const weightCache = cacheStorageWeights() ?? undefined;
+
 /**
  * The compare view's checkpoints (DD-GAN generators, DDPM ε-nets, classifiers), cached by
  * URL and version, separate from the model above.
  */
-const compare = new CompareEngine({ load: (ref, onProgress) => fetchCheckpoint(ref.url, onProgress) });
-
-/** Downloaded checkpoints, kept for later visits (Cache Storage; null where there is none). */
-const weightCache = cacheStorageWeights() ?? undefined;
+const compare = new CompareEngine({ load: (ref, onProgress) => fetchCheckpoint(ref.url, onProgress, weightCache) });
 
 /** Sampling requests that can still be cancelled (running or queued). */
 const jobs = new JobRegistry();
