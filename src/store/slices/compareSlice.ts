@@ -29,7 +29,9 @@ export const DEFAULT_COMPARE_SETTINGS: CompareSettings = {
   ddgan: null,
   ddpm: null,
   digit: 3,
-  scale: 0,
+  // Where the shipped guide visibly steers the shipped DD-GAN (judge accuracy 11 % → 48 % on
+  // 100 samples, `npm run eval -- --class all --scale 10`); 0 draws unguided.
+  scale: 10,
   guidedSampler: 'ddgan',
 };
 
