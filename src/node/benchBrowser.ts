@@ -79,6 +79,8 @@ export interface WarmRow {
   readonly runs: number;
   /** Medians of the worker's own timings (network call + read-back + encoding per step). */
   readonly stepMs: number;
+  /** Steps per run (the model's T). */
+  readonly stepsPerRun: number;
   readonly runMs: number;
   /** Click → done as the page saw it (median). */
   readonly clickToDoneMs: number;
@@ -158,6 +160,8 @@ export function browserSection(r: BrowserBenchResult): BenchSection {
       imageMs: w.runMs / w.batch,
       imagesPerSecond: (1000 * w.batch) / w.runMs,
       clickToDoneMs: w.clickToDoneMs,
+      // what the loop, transfers and drawing add on top of the steps themselves
+      clickToDoneOverSteps: w.clickToDoneMs / (w.stepsPerRun * w.stepMs),
       latencyMedianMs: orDash(w.latencyMedianMs),
       latencyMaxMs: orDash(w.latencyMaxMs),
     })),
@@ -205,6 +209,7 @@ export function browserSection(r: BrowserBenchResult): BenchSection {
         { key: 'imageMs', label: 'ms / image' },
         { key: 'imagesPerSecond', label: 'images/s' },
         { key: 'clickToDoneMs', label: 'ms click → done' },
+        { key: 'clickToDoneOverSteps', label: 'click → done ÷ (T × step)' },
         { key: 'latencyMedianMs', label: 'ms worker → canvas (median)' },
         { key: 'latencyMaxMs', label: 'ms worker → canvas (max)' },
       ],
@@ -452,6 +457,7 @@ export async function measureBrowser(opts: BrowserBenchOptions = {}): Promise<Br
             batch,
             runs: runs.length,
             stepMs: median(steps),
+            stepsPerRun: steps.length / Math.max(1, runs.length),
             runMs: median(runs),
             clickToDoneMs: median(clicks),
             latencyMedianMs: lat.length ? median(lat) : NaN,

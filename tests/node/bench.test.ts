@@ -182,7 +182,7 @@ describe('npm run bench: the browser section', () => {
           adapter: '',
           cold,
           repeat: { ...cold, downloadMs: 20, weightsFrom: 'cache' },
-          warm: [{ batch: 1, runs: 3, stepMs: 20, runMs: 85, clickToDoneMs: 120, latencyMedianMs: 18, latencyMaxMs: 40, frames: 12 }],
+          warm: [{ batch: 1, runs: 3, stepMs: 20, stepsPerRun: 4, runMs: 85, clickToDoneMs: 120, latencyMedianMs: 18, latencyMaxMs: 40, frames: 12 }],
           mainThread: [
             { phase: 'generation', batch: 1, seconds: 3, longTasks: 0, longestTaskMs: NaN, framesPerSecond: 60, longestFrameGapMs: 33, work: 30, workUnit: 'images', stopMs: NaN },
             { phase: 'fine-tuning', batch: 8, seconds: 3, longTasks: 1, longestTaskMs: 70, framesPerSecond: 58, longestFrameGapMs: 80, work: 4, workUnit: 'iterations', stopMs: 120 },
@@ -195,7 +195,7 @@ describe('npm run bench: the browser section', () => {
           adapter: 'google · swiftshader (software fallback)',
           cold: { ...cold, compileMs: 7000, shaders: 7 },
           repeat: { ...cold, compileMs: 6000, shaders: 7, weightsFrom: 'cache' },
-          warm: [{ batch: 1, runs: 2, stepMs: 700, runMs: 2900, clickToDoneMs: 3000, latencyMedianMs: NaN, latencyMaxMs: NaN, frames: 0 }],
+          warm: [{ batch: 1, runs: 2, stepMs: 700, stepsPerRun: 4, runMs: 2900, clickToDoneMs: 3000, latencyMedianMs: NaN, latencyMaxMs: NaN, frames: 0 }],
           mainThread: [],
           problems: ['[page error] boom'],
         },
@@ -215,6 +215,8 @@ describe('npm run bench: the browser section', () => {
     expect(s.tables[0].rows.map((r) => r.weightsFrom)).toEqual(['network', 'cache', 'network', 'cache']);
     expect(s.tables[2].rows.map((r) => r.stopMs)).toEqual(['–', 120]);
     expect(s.tables[1].rows[1].latencyMedianMs).toBe('–');
+    // click → done over T steps of the worker: 120 / (4 × 20)
+    expect(s.tables[1].rows[0].clickToDoneOverSteps).toBeCloseTo(1.5, 9);
     expect(s.tables[2].rows[0].longestTaskMs).toBe('–');
     const notes = s.notes.join('\n');
     expect(notes).toMatch(/webgl: not measured: engine init failed/);
