@@ -9,6 +9,7 @@ import { Network } from '../models/network';
 import type { EpsNetConfig } from '../models/epsNet';
 import { batchTensor, randomIndices, type ImageDataset } from '../data/dataset';
 import { ddpmSchedule, type DdpmSchedule } from '../diffusion/ddpm';
+import { loadOneOptimizerState, oneOptimizerStateJson, oneOptimizerStateTensors, type OneOptimizerStateJson } from './trainerState';
 import { Adam } from './adam';
 import { TrainingDiverged } from './ddganTrainer';
 
@@ -96,17 +97,15 @@ export class DdpmTrainer {
   }
 
   stateTensors(): Record<string, tf.Tensor> {
-    return this.opt.stateTensors('opt/');
+    return oneOptimizerStateTensors(this);
   }
 
-  stateJson(): { iteration: number; rng: number[]; optSteps: number } {
-    return { iteration: this.iteration, rng: this.rng.getState(), optSteps: this.opt.steps };
+  stateJson(): OneOptimizerStateJson {
+    return oneOptimizerStateJson(this);
   }
 
-  loadState(json: ReturnType<DdpmTrainer['stateJson']>, tensors: Record<string, tf.Tensor>): void {
-    this.iteration = json.iteration;
-    this.rng.setState(json.rng);
-    this.opt.loadState(tensors, 'opt/', json.optSteps);
+  loadState(json: OneOptimizerStateJson, tensors: Record<string, tf.Tensor>): void {
+    loadOneOptimizerState(this, json, tensors);
   }
 
   dispose(): void {

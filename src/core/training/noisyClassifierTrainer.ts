@@ -16,6 +16,7 @@ import { sigmaInput, type NoisyClassifierConfig } from '../models/noisyClassifie
 import { batchTensor, randomIndices, type ImageDataset } from '../data/dataset';
 import { ddpmSchedule, type DdpmSchedule } from '../diffusion/ddpm';
 import { ddganNoiseLevels, ddpmNoiseLevel, noiseToLevel, type NoiseLevelSample } from '../diffusion/noiseLevel';
+import { loadOneOptimizerState, oneOptimizerStateJson, oneOptimizerStateTensors, type OneOptimizerStateJson } from './trainerState';
 import { Adam } from './adam';
 import { shift } from './classifierTrainer';
 import { TrainingDiverged } from './ddganTrainer';
@@ -133,17 +134,15 @@ export class NoisyClassifierTrainer {
   }
 
   stateTensors(): Record<string, tf.Tensor> {
-    return this.opt.stateTensors('opt/');
+    return oneOptimizerStateTensors(this);
   }
 
-  stateJson(): { iteration: number; rng: number[]; optSteps: number } {
-    return { iteration: this.iteration, rng: this.rng.getState(), optSteps: this.opt.steps };
+  stateJson(): OneOptimizerStateJson {
+    return oneOptimizerStateJson(this);
   }
 
-  loadState(json: ReturnType<NoisyClassifierTrainer['stateJson']>, tensors: Record<string, tf.Tensor>): void {
-    this.iteration = json.iteration;
-    this.rng.setState(json.rng);
-    this.opt.loadState(tensors, 'opt/', json.optSteps);
+  loadState(json: OneOptimizerStateJson, tensors: Record<string, tf.Tensor>): void {
+    loadOneOptimizerState(this, json, tensors);
   }
 
   dispose(): void {
