@@ -13,10 +13,11 @@ import type { BenchSection, MatmulResult } from './benchUtil';
  * Counted FLOPs of one DD-GAN iteration (the count `npm run train` reports; forward = 1,
  * backward = 2 forwards): D step = G forward + D forward/backward on 2B pairs (+ R1's double
  * backward, ~2 more D passes on B pairs every r1Every iterations); G step = G forward/backward
- * + D forward/backward to the input.
+ * + D forward/backward to the input. `generatorCalls` per fake: 1 for DD-GAN's pairs, T for
+ * the Diffusion-GAN recipe, whose fakes are the whole sampling chain.
  */
-export function ddganIterationFlops(gFlops: number, dFlops: number, batch: number, r1Every: number): number {
-  return batch * (gFlops + 6 * dFlops + (4 * dFlops) / r1Every + 3 * gFlops + 3 * dFlops);
+export function ddganIterationFlops(gFlops: number, dFlops: number, batch: number, r1Every: number, generatorCalls = 1): number {
+  return batch * (generatorCalls * gFlops + 6 * dFlops + (4 * dFlops) / r1Every + 3 * generatorCalls * gFlops + 3 * dFlops);
 }
 
 export interface TrainingBenchOptions {

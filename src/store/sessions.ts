@@ -66,7 +66,7 @@ export function appendCapped<P extends { readonly iteration: number }>(list: rea
 }
 
 export function emptySeries(): TrainSeries {
-  return { iteration: [], lossD: [], lossG: [], dReal: [], dFake: [], r1: [], ms: [] };
+  return { iteration: [], lossD: [], lossG: [], dReal: [], dFake: [], r1: [], ms: [], diffusionT: [], rd: [] };
 }
 
 /** Appends one iteration's numbers to a series, in place. */
@@ -78,13 +78,30 @@ export function appendSeriesRow(s: TrainSeries, st: IterationStats): void {
   s.dFake.push(st.dFake);
   s.r1.push(Number.isFinite(st.r1) ? st.r1 : null);
   s.ms.push(st.ms);
+  s.diffusionT.push(st.diffusionT ?? null);
+  s.rd.push(st.rd !== undefined && Number.isFinite(st.rd) ? st.rd : null);
 }
 
-/** The first rows of a series, up to and including `iteration`. */
-export function sliceSeries(s: TrainSeries, iteration: number): TrainSeries {
+/**
+ * A copy of the first rows of a series, up to and including `iteration` (all of them by
+ * default). Columns a session saved before they existed (Diffusion-GAN's T_dg and r_d) come
+ * back as gaps.
+ */
+export function sliceSeries(s: TrainSeries, iteration = Infinity): TrainSeries {
   let n = s.iteration.length;
   while (n > 0 && s.iteration[n - 1] > iteration) n--;
-  return { iteration: s.iteration.slice(0, n), lossD: s.lossD.slice(0, n), lossG: s.lossG.slice(0, n), dReal: s.dReal.slice(0, n), dFake: s.dFake.slice(0, n), r1: s.r1.slice(0, n), ms: s.ms.slice(0, n) };
+  const gaps = (col: (number | null)[] | undefined): (number | null)[] => (col ? col.slice(0, n) : new Array<number | null>(n).fill(null));
+  return {
+    iteration: s.iteration.slice(0, n),
+    lossD: s.lossD.slice(0, n),
+    lossG: s.lossG.slice(0, n),
+    dReal: s.dReal.slice(0, n),
+    dFake: s.dFake.slice(0, n),
+    r1: s.r1.slice(0, n),
+    ms: s.ms.slice(0, n),
+    diffusionT: gaps(s.diffusionT),
+    rd: gaps(s.rd),
+  };
 }
 
 /** What a session stores of its training data: uploads as pixels, built-in sets as the choice. */

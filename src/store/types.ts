@@ -20,6 +20,7 @@ import type {
   ProbeProgress,
   SerializedError,
   TrainingCheckpoint,
+  TrainingRecipe,
   TrainingSettings,
   TrainingState,
   ToyDatasetName,
@@ -181,10 +182,15 @@ export interface TrainSeries {
   /** null on iterations without the lazy R1 penalty (a gap in the curve). */
   readonly r1: (number | null)[];
   readonly ms: number[];
+  /** Diffusion-GAN's adaptive T_dg after each iteration; null for DD-GAN rows. */
+  readonly diffusionT: (number | null)[];
+  /** Diffusion-GAN's r_d of the last adaptive-T interval; null before the first and for DD-GAN rows. */
+  readonly rd: (number | null)[];
 }
 
 export interface TrainRunInfo {
   readonly init: 'finetune' | 'scratch' | 'resume';
+  readonly recipe: TrainingRecipe;
   readonly images: number;
   readonly generatorParams: number;
   readonly discriminatorParams: number;

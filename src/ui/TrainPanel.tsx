@@ -10,13 +10,29 @@ import { useShallow } from 'zustand/react/shallow';
 import { estimateTrainingMemory, formatBytes } from '../core/data/uploadPrep';
 import { isTraining, iterationsPerSecond } from '../store/store';
 import type { PreviewFrame } from '../store/types';
+import type { TrainingRecipe } from '../worker/protocol';
 import { ErrorBox, StatusPill, fmtDuration } from './common';
 import { downloadBytes } from './download';
 import { composeGrid, type Pixels } from './grid';
 import { LossChart } from './LossChart';
+import { TrainTChart } from './LabTChart';
 import { RgbaCanvas } from './RgbaCanvas';
 import { useApp, useAppStoreApi } from './storeContext';
 import { UploadSection, isTrainingState } from './UploadSection';
+
+/** The training recipes, each with its one-line explanation (src/core/training/imageGan.ts). */
+const RECIPES: readonly { readonly id: TrainingRecipe; readonly label: string; readonly note: string }[] = [
+  {
+    id: 'ddgan',
+    label: 'DD-GAN',
+    note: 'Pair discriminator: D judges a denoising step (x_{k−1}, x_k, k), real pairs from the data against pairs the generator made from the same x_k.',
+  },
+  {
+    id: 'diffusion-gan',
+    label: 'Diffusion-GAN',
+    note: 'D judges diffused images (y, t): real images against the output of the whole T-step sampling chain, both noised to a random step t ≤ T_dg; T_dg rises while D is too sure of the reals. Slower: each fake runs the full chain.',
+  },
+];
 
 const EMOJI_CATEGORIES = ['Smileys & Emotion', 'People & Body', 'Animals & Nature', 'Food & Drink', 'Travel & Places', 'Activities', 'Objects', 'Symbols', 'Flags'];
 
@@ -118,6 +134,7 @@ function SettingsSection() {
   const model = useApp((s) => s.models.result?.model ?? null);
   const actions = useApp((s) => s.actions);
   const busy = isTrainingState(t.status);
+  const recipe = t.settings.recipe ?? 'ddgan';
   const images = t.source === 'uploads' ? t.uploads.length : 0;
   const mem = model
     ? estimateTrainingMemory({
@@ -145,6 +162,17 @@ function SettingsSection() {
           From scratch
         </label>
       </div>
+      <div className="segmented" role="radiogroup" aria-label="Training recipe">
+        {RECIPES.map((r) => (
+          <label key={r.id}>
+            <input type="radio" name="train-recipe" data-testid={`recipe-${r.id}`} checked={recipe === r.id} onChange={() => actions.setTrainSettings({ recipe: r.id })} />
+            {r.label}
+          </label>
+        ))}
+      </div>
+      <p className="muted" data-testid="recipe-note" data-recipe={recipe}>
+        {RECIPES.find((r) => r.id === recipe)?.note}
+      </p>
       {t.init === 'finetune' && !t.noted && (
         <p className="muted" data-testid="finetune-note">
           The shipped model has only its EMA generator: G starts from it, the discriminator starts fresh (its first iterations retrain D).
@@ -168,6 +196,7 @@ function SettingsSection() {
         <p className="muted" data-testid="memory-estimate" data-bytes={mem.totalBytes}>
           Memory budget, about {formatBytes(mem.totalBytes)} at batch {t.settings.batch}: weights and optimiser {formatBytes(mem.weightsBytes)}, peak activations{' '}
           {formatBytes(mem.activationBytes)}, data {formatBytes(mem.dataBytes)}.{mem.totalBytes > 1.5e9 && ' That is a lot for a tab: lower the batch.'}
+          {recipe === 'diffusion-gan' && model && model.T > 1 && ` Diffusion-GAN backpropagates through all ${model.T} generator calls of the chain: its activations can reach several times this.`}
         </p>
       )}
     </fieldset>
@@ -266,6 +295,14 @@ function LiveStats() {
           </dd>
         </>
       )}
+      {last >= 0 && s.diffusionT[last] !== null && (
+        <>
+          <dt>Diffusion-GAN</dt>
+          <dd data-testid="train-diffusion-t" data-t={s.diffusionT[last] ?? ''} data-rd={s.rd[last] ?? ''} title="T_dg: the current number of diffusion steps; r_d = E[sign D(real)], averaged between updates (T_dg rises while r_d is above the target 0.6)">
+            T_dg {s.diffusionT[last]} · r_d {s.rd[last] === null ? '–' : s.rd[last]!.toFixed(2)}
+          </dd>
+        </>
+      )}
       {t.memory && (
         <>
           <dt>Worker memory</dt>
@@ -324,6 +361,7 @@ export function TrainPanel() {
       lastGoodIteration: s.train.lastGoodIteration,
       error: s.train.error,
       live: s.train.run !== null || s.train.length > 0,
+      diffusionGan: s.train.run?.recipe === 'diffusion-gan',
       exportable: s.train.checkpoint !== null && (s.train.status === 'done' || s.train.status === 'stopped'),
     })),
   );
@@ -408,6 +446,7 @@ export function TrainPanel() {
       <SessionsSection />
       {t.live && <LiveStats />}
       <LossChart />
+      {t.diffusionGan && <TrainTChart />}
       <PreviewSection />
     </section>
   );

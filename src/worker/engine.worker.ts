@@ -426,11 +426,13 @@ async function startTraining(params: StartTrainingParams, progress: (p: Training
   const autosave = checkAutosave(params.autosave);
   const data = await loadTrainingData(params.data, size, channels, scope.location.origin);
   const built = buildTrainer(params.init, generator, data, settings);
-  const run = new TrainingSession(built.trainer, data, { settings, name: `${engine.loaded?.name ?? 'model'}-finetune`, faultAt: params.faultAt });
+  // What the run records is what it trains: a resumed run keeps its saved recipe.
+  const runSettings = { ...settings, recipe: built.trainer.recipe };
+  const run = new TrainingSession(built.trainer, data, { settings: runSettings, name: `${engine.loaded?.name ?? 'model'}-finetune`, faultAt: params.faultAt });
   session = run;
   let recorder: SessionRecorder | null = null;
   try {
-    if (autosave) recorder = await SessionRecorder.start(sessionStore(), { autosave, data: params.data, settings, resumed: params.init.kind === 'resume' }, progress);
+    if (autosave) recorder = await SessionRecorder.start(sessionStore(), { autosave, data: params.data, settings: runSettings, resumed: params.init.kind === 'resume' }, progress);
     const rec = recorder;
     const emit = rec
       ? (p: TrainingProgress): void => {

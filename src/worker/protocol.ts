@@ -27,6 +27,7 @@
  */
 import type { BackendName } from '../core/backend';
 import type { GeneratorConfig } from '../core/models/generator';
+import type { ImageGanRecipe } from '../core/training/imageGan';
 import type { ToyDatasetName } from '../core/toy/data';
 
 export type { BackendName };
@@ -305,7 +306,22 @@ export type TrainingData =
   | { readonly kind: 'mnist'; readonly dataUrl: string; readonly digits: readonly number[] }
   | { readonly kind: 'emoji'; readonly dataUrl: string; readonly category: number | null; readonly search: string };
 
+/**
+ * The training recipes of the Train panel (src/core/training/imageGan.ts). Both train the
+ * DD-GAN generator; they differ in the discriminator: 'ddgan' judges denoising pairs
+ * (x_{k−1}, x_k, k), 'diffusion-gan' judges diffused images (y, t) made from the whole
+ * sampling chain, with an adaptive number of diffusion steps T_dg.
+ */
+export const TRAINING_RECIPES = ['ddgan', 'diffusion-gan'] as const satisfies readonly ImageGanRecipe[];
+export type TrainingRecipe = (typeof TRAINING_RECIPES)[number];
+
+export function isTrainingRecipe(v: unknown): v is TrainingRecipe {
+  return (TRAINING_RECIPES as readonly unknown[]).includes(v);
+}
+
 export interface TrainingSettings {
+  /** A fresh run's recipe ('ddgan' when absent: sessions saved before the choice). A resumed run keeps its saved one. */
+  readonly recipe?: TrainingRecipe;
   readonly iterations: number;
   readonly batch: number;
   readonly lrG: number;
@@ -352,6 +368,10 @@ export interface IterationStats {
   readonly dReal: number;
   readonly dFake: number;
   readonly ms: number;
+  /** Diffusion-GAN only: the adaptive number of diffusion steps T_dg after this iteration. */
+  readonly diffusionT?: number;
+  /** Diffusion-GAN only: r_d = E[sign(D(y_real))] of the last adaptive-T interval (NaN before the first). */
+  readonly rd?: number;
 }
 
 export type TrainingState = 'running' | 'paused' | 'diverged' | 'stopped' | 'done';
@@ -368,6 +388,8 @@ export type TrainingProgress =
       readonly status: 'started';
       readonly iteration: number;
       readonly init: TrainingInit['kind'];
+      /** The recipe being trained (a resumed run's is the saved one). */
+      readonly recipe: TrainingRecipe;
       readonly images: number;
       readonly generatorParams: number;
       readonly discriminatorParams: number;

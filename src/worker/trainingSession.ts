@@ -15,15 +15,33 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../core/data/dataset';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { parseCheckpoint } from '../core/models/checkpoint';
-import { defaultDiscriminatorConfig, type DiscriminatorConfig } from '../core/models/discriminator';
+import {
+  defaultDiffusionGanDiscriminatorConfig,
+  defaultDiscriminatorConfig,
+  type DiffusionGanDiscriminatorConfig,
+  type DiscriminatorConfig,
+} from '../core/models/discriminator';
 import type { GeneratorConfig } from '../core/models/generator';
 import { Network } from '../core/models/network';
 import { Rng } from '../core/rng';
 import { resumeCheckpoint, restoreTrainer } from '../core/training/ddganState';
-import { DdganTrainer, TrainingDiverged, defaultTrainConfig, type DdganTrainConfig } from '../core/training/ddganTrainer';
+import { DdganTrainer, TrainingDiverged, defaultTrainConfig } from '../core/training/ddganTrainer';
+import { DiffusionGanImageTrainer, defaultDiffusionGanTrainConfig } from '../core/training/diffusionGanImageTrainer';
+import type { ImageGanTrainConfig, ImageGanTrainer } from '../core/training/imageGan';
 import { EngineFailure, messageOf } from './errors';
 import { encodeRgba } from './frames';
-import type { EngineMemory, StartTrainingResult, TrainingCheckpoint, TrainingInit, TrainingProgress, TrainingSettings, TrainingState } from './protocol';
+import {
+  TRAINING_RECIPES,
+  isTrainingRecipe,
+  type EngineMemory,
+  type StartTrainingResult,
+  type TrainingCheckpoint,
+  type TrainingInit,
+  type TrainingProgress,
+  type TrainingRecipe,
+  type TrainingSettings,
+  type TrainingState,
+} from './protocol';
 
 export const TRAINING_LIMITS = {
   iterations: [1, 1_000_000],
@@ -36,40 +54,66 @@ export const TRAINING_LIMITS = {
   previewEvery: [1, 100_000],
   previewCount: [1, 64],
   checkpointEvery: [1, 1_000_000],
-} as const satisfies Record<keyof TrainingSettings, readonly [number, number]>;
+} as const satisfies Record<Exclude<keyof TrainingSettings, 'recipe'>, readonly [number, number]>;
 
-export function checkSettings(s: TrainingSettings): TrainingSettings {
+/** Checks the settings; the result always names its recipe ('ddgan' when it was absent). */
+export function checkSettings(s: TrainingSettings): TrainingSettings & { readonly recipe: TrainingRecipe } {
   if (typeof s !== 'object' || s === null) throw new EngineFailure('bad-request', 'training settings are missing');
-  for (const [key, [lo, hi]] of Object.entries(TRAINING_LIMITS) as [keyof TrainingSettings, readonly [number, number]][]) {
+  for (const [key, [lo, hi]] of Object.entries(TRAINING_LIMITS) as [keyof typeof TRAINING_LIMITS, readonly [number, number]][]) {
     const v = s[key];
     if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new EngineFailure('bad-request', `training setting ${key} must be a number in ${lo}..${hi}, got ${JSON.stringify(v)}`);
   }
-  return s;
+  const recipe = s.recipe ?? 'ddgan';
+  if (!isTrainingRecipe(recipe)) {
+    throw new EngineFailure('bad-request', `training setting recipe must be one of ${TRAINING_RECIPES.map((r) => `"${r}"`).join(', ')}, got ${JSON.stringify(recipe)}`);
+  }
+  return { ...s, recipe };
 }
 
 /** A discriminator sized to the generator (the CLI's default D for the shipped model). */
 export function discriminatorFor(g: GeneratorConfig): DiscriminatorConfig {
-  return defaultDiscriminatorConfig({ imageSize: g.imageSize, channels: g.channels, T: g.T, baseChannels: Math.min(16, 2 * g.baseChannels) });
+  return defaultDiscriminatorConfig({ imageSize: g.imageSize, channels: g.channels, T: g.T, baseChannels: discriminatorBase(g) });
 }
 
+/** Diffusion-GAN's discriminator D(y, t): the same trunk and size, on one image. */
+export function diffusionGanDiscriminatorFor(g: GeneratorConfig): DiffusionGanDiscriminatorConfig {
+  return defaultDiffusionGanDiscriminatorConfig({ imageSize: g.imageSize, channels: g.channels, baseChannels: discriminatorBase(g) });
+}
+
+const discriminatorBase = (g: GeneratorConfig): number => Math.min(16, 2 * g.baseChannels);
+
 export interface BuiltTrainer {
-  readonly trainer: DdganTrainer;
+  readonly trainer: ImageGanTrainer;
   readonly note: string;
 }
+
+/** The settings a run may change, also on resume (the recipe's own ones stay as saved). */
+function sharedConfig(settings: TrainingSettings): Partial<ImageGanTrainConfig> {
+  return { batch: settings.batch, lrG: settings.lrG, lrD: settings.lrD, r1Gamma: settings.r1Gamma, emaDecay: settings.emaDecay };
+}
+
+/** A fresh trainer of the settings' recipe on G (adopted) and its EMA copy. */
+function freshTrainer(G: Network<GeneratorConfig>, Gema: Network<GeneratorConfig>, data: ImageDataset, settings: TrainingSettings): ImageGanTrainer {
+  const shared = { ...sharedConfig(settings), seed: settings.seed };
+  const dSeed = settings.seed * 2 + 2;
+  if (settings.recipe === 'diffusion-gan') {
+    const D = Network.create(diffusionGanDiscriminatorFor(G.config), dSeed);
+    return new DiffusionGanImageTrainer(G, D, Gema, data, defaultDiffusionGanTrainConfig(shared));
+  }
+  return new DdganTrainer(G, Network.create(discriminatorFor(G.config), dSeed), Gema, data, defaultTrainConfig(shared));
+}
+
+const RECIPE_NOTE: Record<TrainingRecipe, string> = {
+  ddgan: 'DD-GAN: the discriminator judges denoising pairs (x_{k−1}, x_k, k).',
+  'diffusion-gan': 'Diffusion-GAN: the discriminator judges diffused images (y, t) from the data and from the whole T-step sampling chain; the number of diffusion steps T_dg adapts to how sure D is of the reals.',
+};
 
 /**
  * The trainer for a run. `generator` is the loaded model's (EMA) generator; it is cloned,
  * never adopted, so Generate keeps the base model for before/after comparisons.
  */
 export function buildTrainer(init: TrainingInit, generator: Network<GeneratorConfig> | null, data: ImageDataset, settings: TrainingSettings): BuiltTrainer {
-  const config: DdganTrainConfig = defaultTrainConfig({
-    batch: settings.batch,
-    lrG: settings.lrG,
-    lrD: settings.lrD,
-    r1Gamma: settings.r1Gamma,
-    emaDecay: settings.emaDecay,
-    seed: settings.seed,
-  });
+  const checked = checkSettings(settings);
   const need = (): Network<GeneratorConfig> => {
     if (!generator) throw new EngineFailure('no-model', 'no model is loaded: load one first (its architecture is what gets trained)');
     return generator;
@@ -77,17 +121,17 @@ export function buildTrainer(init: TrainingInit, generator: Network<GeneratorCon
   switch (init.kind) {
     case 'finetune': {
       const g = need();
-      const dCfg = discriminatorFor(g.config);
-      const trainer = new DdganTrainer(g.clone(), Network.create(dCfg, settings.seed * 2 + 2), g.clone(), data, config);
       return {
-        trainer,
+        trainer: freshTrainer(g.clone(), g.clone(), data, checked),
         note:
-          'Fine-tuning: the shipped model carries only its EMA generator, so G (and its EMA copy) start from those weights and the discriminator starts fresh; the first iterations retrain D.',
+          'Fine-tuning: the shipped model carries only its EMA generator, so G (and its EMA copy) start from those weights and the discriminator starts fresh; the first iterations retrain D. ' +
+          RECIPE_NOTE[checked.recipe],
       };
     }
     case 'scratch': {
       const g = need();
-      return { trainer: DdganTrainer.create(g.config, discriminatorFor(g.config), data, config), note: 'From scratch: random G and D with the loaded model’s architecture.' };
+      const G = Network.create(g.config, checked.seed * 2 + 1);
+      return { trainer: freshTrainer(G, G.clone(), data, checked), note: `From scratch: random G and D with the loaded model’s architecture. ${RECIPE_NOTE[checked.recipe]}` };
     }
     case 'resume': {
       if (!(init.weights instanceof ArrayBuffer)) throw new EngineFailure('bad-request', 'resume needs the checkpoint weights');
@@ -98,8 +142,8 @@ export function buildTrainer(init: TrainingInit, generator: Network<GeneratorCon
         throw new EngineFailure('model-load-failed', `the saved session cannot be resumed: ${messageOf(e)}`);
       }
       try {
-        const trainer = restoreTrainer(ck, data, { batch: settings.batch, lrG: settings.lrG, lrD: settings.lrD, r1Gamma: settings.r1Gamma, emaDecay: settings.emaDecay });
-        return { trainer, note: `Resumed at iteration ${trainer.iteration}: weights, optimiser state and random stream as saved.` };
+        const trainer = restoreTrainer(ck, data, sharedConfig(checked));
+        return { trainer, note: `Resumed at iteration ${trainer.iteration}: weights, optimiser state and random stream as saved. ${RECIPE_NOTE[trainer.recipe]}` };
       } catch (e) {
         for (const n of Object.values(ck.networks)) n.dispose();
         for (const t of Object.values(ck.state)) t.dispose();
@@ -139,7 +183,7 @@ export class TrainingSession {
   private emit: (p: TrainingProgress) => void = () => undefined;
 
   constructor(
-    private trainer: DdganTrainer,
+    private trainer: ImageGanTrainer,
     private readonly data: ImageDataset,
     private readonly opts: SessionOptions,
   ) {}
@@ -161,6 +205,7 @@ export class TrainingSession {
       status: 'started',
       iteration: t.iteration,
       init: info.init,
+      recipe: t.recipe,
       images: this.data.count,
       generatorParams: t.G.paramCount(),
       discriminatorParams: t.D.paramCount(),
@@ -207,7 +252,16 @@ export class TrainingSession {
       this.elapsedMs += s.ms;
       this.emit({
         status: 'iteration',
-        stats: { iteration: s.iteration, lossD: s.lossD, lossG: s.lossG, r1: s.r1, dReal: s.dReal, dFake: s.dFake, ms: s.ms },
+        stats: {
+          iteration: s.iteration,
+          lossD: s.lossD,
+          lossG: s.lossG,
+          r1: s.r1,
+          dReal: s.dReal,
+          dFake: s.dFake,
+          ms: s.ms,
+          ...(s.diffusionT !== undefined ? { diffusionT: s.diffusionT, rd: s.rd ?? NaN } : {}),
+        },
         elapsedMs: this.elapsedMs,
         memory: memory(),
       });

@@ -171,3 +171,35 @@ describe('group norm', () => {
     expect(relError(await gOurs.data(), await gRef.data())).toBeLessThan(1e-4);
   });
 });
+
+describe('inference path', () => {
+  it('takes the fused conv/matmul kernels and gives what the training path gives', async () => {
+    const cfg = small(3);
+    const G = Network.create(cfg, 5);
+    const inputs = generatorInputs(cfg, 2, 7);
+    const kernelsOf = async (f: () => void) => (await tf.profile(f)).kernels.map((k) => k.name);
+
+    let plain: tf.Tensor | null = null;
+    let taped: tf.Tensor | null = null;
+    const inference = await kernelsOf(() => {
+      plain = G.apply(...inputs);
+    });
+    // the same call while a gradient is recorded: the plain ops the gradient kernels cover
+    const training = await kernelsOf(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const y = G.apply(...inputs);
+        taped = tf.keep(y);
+        return y.sum() as tf.Scalar;
+      }, G.params.list());
+      value.dispose();
+      tf.dispose(grads);
+    });
+    expect(inference).toContain('FusedConv2D');
+    expect(inference).toContain('_FusedMatMul');
+    expect(training).not.toContain('FusedConv2D');
+    expect(training).toContain('Conv2D');
+    expect(relError(await plain!.data(), await taped!.data())).toBeLessThan(1e-5);
+    tf.dispose([plain!, taped!, ...inputs]);
+    G.dispose();
+  });
+});

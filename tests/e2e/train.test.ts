@@ -3,8 +3,9 @@
  * software adapter), with the tiny 16×16 fixture model: uploads are decoded in the worker
  * (good files load, bad ones get a message each), a few iterations update the losses, the
  * chart and the fixed-noise previews, pause / step / stop act between iterations, and the
- * main thread has no long task while it trains; autosave to IndexedDB and resume after a
- * reload; export → import gives the same samples for the same seed; built-in data sets.
+ * main thread has no long task while it trains; the Diffusion-GAN recipe shows its adaptive
+ * T_dg; autosave to IndexedDB and resume after a reload; export → import gives the same
+ * samples for the same seed; built-in data sets.
  */
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,34 @@ describe('fine-tune in the tab (wasm)', () => {
     expect(imagesPerSecond).toBeGreaterThan(0);
     expect(long.filter((e) => e.duration > 50)).toEqual([]);
     await h.screenshot(page, 'train-done');
+    expect(t.problemLines()).toEqual([]);
+  });
+
+  it('trains with the Diffusion-GAN recipe: T_dg and r_d readout, a T_dg trace, and new previews', async () => {
+    const t = await open();
+    const { page } = t;
+    await upload(t);
+    await page.getByTestId('recipe-diffusion-gan').check();
+    expect(await attr(page, 'recipe-note', 'data-recipe')).toBe('diffusion-gan');
+    await setSetting(t, 'iterations', 4);
+    await setSetting(t, 'batch', 2);
+    await setSetting(t, 'previewEvery', 2);
+    await page.getByTestId('train-start').click();
+    const end = await waitForState(page, 'train-status', ['done', 'error', 'stopped'], 240_000);
+    if (end !== 'done') throw new Error(`training ended ${end}: ${await page.getByTestId('train-error').innerText().catch(() => '')}\n${t.problemLines().join('\n')}`);
+    expect(await attr(page, 'train-iteration', 'data-value')).toBe('4');
+    expect(await page.getByTestId('train-note').innerText()).toMatch(/Diffusion-GAN/);
+    // T_dg starts at T_min = 10; the update after iteration 4 moves p by at most 0.01 (T_dg 20).
+    expect(['10', '20']).toContain(await attr(page, 'train-diffusion-t', 'data-t'));
+    const rd = Number(await attr(page, 'train-diffusion-t', 'data-rd'));
+    expect(rd >= -1 && rd <= 1).toBe(true);
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-t-chart"]')?.getAttribute('data-points') === '4', undefined, { timeout: 10_000 });
+    expect(await page.locator('[data-testid="train-t-chart"] canvas').count()).toBeGreaterThan(0);
+    // Previews at 0, 2 and 4: the generator moved.
+    expect(await attr(page, 'preview-grid', 'data-previews')).toBe('3');
+    expect(await attr(page, 'preview-grid', 'data-iteration')).toBe('4');
+    expect((await readCanvas(page, 'preview-grid')).pixels).not.toBe((await readCanvas(page, 'preview-before')).pixels);
+    await h.screenshot(page, 'train-diffusion-gan');
     expect(t.problemLines()).toEqual([]);
   });
 

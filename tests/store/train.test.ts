@@ -65,12 +65,14 @@ function fake(sessions: SessionStorage | null = null): { engine: EngineApi; star
         rec?.observe(e);
         o?.onProgress?.(e);
       };
-      emit({ status: 'started', iteration: from, init: p.init.kind, images: 2, generatorParams: 10, discriminatorParams: 5, imageSize: S, channels: 1, note: 'n' });
+      const recipe = p.settings.recipe ?? 'ddgan';
+      emit({ status: 'started', iteration: from, init: p.init.kind, recipe, images: 2, generatorParams: 10, discriminatorParams: 5, imageSize: S, channels: 1, note: 'n' });
       emit({ status: 'state', state: 'running', iteration: from, message: null, lastGoodIteration: null });
       emit({ status: 'preview', iteration: from, frame: new Uint8ClampedArray(16).buffer, batch: 1, width: S, height: S });
       emit(checkpoint(from));
       for (let i = from + 1; i <= p.settings.iterations; i++) {
-        emit({ status: 'iteration', stats: { iteration: i, lossD: 1.4, lossG: 0.7, r1: i % 2 ? NaN : 0.1, dReal: 0.1, dFake: -0.1, ms: 100 }, elapsedMs: 100 * i, memory });
+        const dg = recipe === 'diffusion-gan' ? { diffusionT: 10 + i, rd: i % 2 ? NaN : 0.75 } : {};
+        emit({ status: 'iteration', stats: { iteration: i, lossD: 1.4, lossG: 0.7, r1: i % 2 ? NaN : 0.1, dReal: 0.1, dFake: -0.1, ms: 100, ...dg }, elapsedMs: 100 * i, memory });
         if (i === 2) emit(checkpoint(2));
       }
       emit({ status: 'state', state: 'done', iteration: p.settings.iterations, message: null, lastGoodIteration: 2 });
@@ -147,6 +149,62 @@ describe('training slice', () => {
     expect(t.series.iteration).toEqual([1, 2, 3]);
     expect(t.run?.startIteration).toBe(2);
     expect(t.sessionId).toBe(list[0].id);
+  });
+
+  it('trains the chosen recipe, keeps T_dg and r_d per row, and a saved session resumes with its recipe', async () => {
+    const sessions = memorySessions();
+    const { engine, starts } = fake(sessions);
+    const store = await booted(engine, sessions);
+    const a = store.getState().actions;
+    expect(store.getState().train.settings.recipe).toBe('ddgan');
+    await a.addFiles([file('a.png', 3)]);
+    a.setTrainSettings({ iterations: 3, recipe: 'diffusion-gan' });
+    await a.startTraining();
+    let t = store.getState().train;
+    expect(starts[0].settings.recipe).toBe('diffusion-gan');
+    expect(t.run?.recipe).toBe('diffusion-gan');
+    expect(t.series.diffusionT).toEqual([11, 12, 13]);
+    expect(t.series.rd).toEqual([null, 0.75, null]);
+    const [saved] = await sessions.list();
+    expect((await sessions.load(saved.id))?.settings.recipe).toBe('diffusion-gan');
+    expect(a.exportModelFile()?.bytes.byteLength).toBeGreaterThan(0);
+
+    // A new page whose settings say DD-GAN: the session continues with its own recipe.
+    const store2 = await booted(engine, sessions);
+    store2.getState().actions.setTrainSettings({ iterations: 3 });
+    await store2.getState().actions.resumeSession(saved.id);
+    t = store2.getState().train;
+    expect(t.settings.recipe).toBe('diffusion-gan');
+    expect(starts[1].settings.recipe).toBe('diffusion-gan');
+    expect(t.series.diffusionT).toEqual([11, 12, 13]);
+  });
+
+  it('resumes a session saved before the recipe choice as DD-GAN, its T_dg column as gaps', async () => {
+    const sessions = memorySessions();
+    const { engine, starts } = fake(sessions);
+    const store = await booted(engine, sessions);
+    const a = store.getState().actions;
+    await a.addFiles([file('a.png', 3)]);
+    a.setTrainSettings({ iterations: 2 });
+    await a.startTraining();
+    const [summary] = await sessions.list();
+    // Rewrite it the way an older version stored it: no recipe, no Diffusion-GAN columns.
+    const old = (await sessions.load(summary.id))!;
+    const { recipe: _recipe, ...oldSettings } = old.settings;
+    const { diffusionT: _t, rd: _rd, ...oldSeries } = old.series;
+    void _recipe;
+    void _t;
+    void _rd;
+    await sessions.save({ ...old, settings: oldSettings, series: oldSeries as typeof old.series });
+
+    const store2 = await booted(engine, sessions);
+    store2.getState().actions.setTrainSettings({ recipe: 'diffusion-gan', iterations: 2 });
+    await store2.getState().actions.resumeSession(summary.id);
+    const t = store2.getState().train;
+    expect(starts[1].settings.recipe).toBe('ddgan');
+    expect(t.settings.recipe).toBe('ddgan');
+    expect(t.series.iteration).toEqual([1, 2]);
+    expect(t.series.diffusionT).toEqual([null, null]);
   });
 
   it('keeps the first preview and the newest ones', () => {

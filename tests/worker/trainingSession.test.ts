@@ -130,6 +130,66 @@ describe('TrainingSession', () => {
     expect(res2).toMatchObject({ state: 'done', iteration: 6 });
   });
 
+  it('trains the Diffusion-GAN recipe when asked, reports T_dg and r_d, and a resume keeps the saved recipe', async () => {
+    const s: TrainingSettings = { ...settings, recipe: 'diffusion-gan', iterations: 2, r1Gamma: 0 };
+    const base = Network.create(TINY_CONFIG, 1);
+    const before = tf.memory().numTensors;
+    const built = buildTrainer({ kind: 'finetune' }, base, data(), s);
+    expect(built.trainer.recipe).toBe('diffusion-gan');
+    expect(built.trainer.D.config.kind).toBe('diffusion-gan-discriminator');
+    expect(built.note).toMatch(/Diffusion-GAN/);
+    const session = new TrainingSession(built.trainer, data(), { settings: s, name: 't' });
+    const { events, emit } = collect();
+    const result = await session.run(emit, { init: 'finetune', note: built.note });
+    session.dispose();
+    expect(result).toMatchObject({ state: 'done', iteration: 2 });
+    const started = events.find((e) => e.status === 'started');
+    expect(started?.status === 'started' && started.recipe).toBe('diffusion-gan');
+    const its = events.flatMap((e) => (e.status === 'iteration' ? [e.stats] : []));
+    expect(its.map((st) => st.diffusionT)).toEqual([10, 10]);
+    expect(its.map((st) => Number.isNaN(st.rd))).toEqual([true, true]); // no update within 2 iterations (adaptEvery 4)
+    expect(events.filter((e) => e.status === 'preview')).toHaveLength(2);
+    expect(tf.memory().numTensors).toBe(before);
+
+    // Its checkpoint resumes as Diffusion-GAN, whatever the settings' recipe says.
+    const lastCk = events.filter((e) => e.status === 'checkpoint').pop();
+    if (lastCk?.status !== 'checkpoint') throw new Error('no checkpoint');
+    const resumed = buildTrainer({ kind: 'resume', modelJson: lastCk.modelJson, weights: lastCk.weights }, null, data(), { ...s, recipe: 'ddgan', iterations: 3 });
+    expect(resumed.trainer.recipe).toBe('diffusion-gan');
+    expect(resumed.trainer.iteration).toBe(2);
+    resumed.trainer.dispose();
+    base.dispose();
+  });
+
+  it('a DD-GAN run says so and sends no Diffusion-GAN numbers; an absent recipe is DD-GAN', async () => {
+    const s = { ...settings, iterations: 1, r1Gamma: 0 };
+    expect(checkSettings(s).recipe).toBe('ddgan');
+    const built = buildTrainer({ kind: 'scratch' }, Network.create(TINY_CONFIG, 1), data(), s);
+    expect(built.trainer.recipe).toBe('ddgan');
+    expect(built.trainer.D.config.kind).toBe('ddgan-discriminator');
+    const session = new TrainingSession(built.trainer, data(), { settings: s, name: 't' });
+    const { events, emit } = collect();
+    await session.run(emit, { init: 'scratch', note: built.note });
+    session.dispose();
+    const started = events.find((e) => e.status === 'started');
+    expect(started?.status === 'started' && started.recipe).toBe('ddgan');
+    const it1 = events.find((e) => e.status === 'iteration');
+    expect(it1?.status === 'iteration' && 'diffusionT' in it1.stats).toBe(false);
+  });
+
+  it('rejects an unknown recipe as a bad request that names the choices', () => {
+    const bad = { ...settings, recipe: 'wgan' } as unknown as TrainingSettings;
+    let caught: unknown;
+    try {
+      checkSettings(bad);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ code: 'bad-request' });
+    expect(String((caught as Error).message)).toMatch(/recipe must be one of "ddgan", "diffusion-gan", got "wgan"/);
+    expect(() => buildTrainer({ kind: 'finetune' }, null, data(), bad)).toThrow(/recipe must be one of/);
+  });
+
   it('rejects out-of-range settings and a corrupt resume file with clear messages', () => {
     expect(() => checkSettings({ ...settings, batch: 0 })).toThrow(/batch must be a number in 1..64/);
     expect(() => buildTrainer({ kind: 'resume', modelJson: { format: 'nope' }, weights: new ArrayBuffer(4) }, null, data(), settings)).toThrow(/cannot be resumed: model.json has format "nope"/);

@@ -93,6 +93,16 @@ export interface Ctx {
   flops?: { total: number };
 }
 
+/**
+ * True when no gradient is being recorded. Inference then takes the backends' fused
+ * kernels (convolution or matmul with its bias in one call, one pass over the output
+ * fewer); training keeps the plain ops, whose gradients (and the R1 penalty's gradient
+ * of a gradient) the project's kernels cover.
+ */
+export function inferenceOnly(): boolean {
+  return tf.engine().state.gradientDepth === 0;
+}
+
 export function conv2d(
   ctx: Ctx,
   name: string,
@@ -108,13 +118,16 @@ export function conv2d(
     fanIn: kernel * kernel * inChannels,
     gain: opts.gain,
   });
-  let y = tf.conv2d(x, w as tf.Tensor4D, stride, 'same');
+  const b = opts.bias === false ? null : ctx.params.get(`${name}/b`, [outChannels], { kind: 'zeros' });
+  let y: tf.Tensor4D;
+  if (b && inferenceOnly()) {
+    y = tf.fused.conv2d({ x, filter: w as tf.Tensor4D, strides: stride, pad: 'same', bias: b });
+  } else {
+    y = tf.conv2d(x, w as tf.Tensor4D, stride, 'same');
+    if (b) y = y.add(b);
+  }
   if (ctx.flops) {
     ctx.flops.total += 2 * y.shape[1] * y.shape[2] * kernel * kernel * inChannels * outChannels;
-  }
-  if (opts.bias !== false) {
-    const b = ctx.params.get(`${name}/b`, [outChannels], { kind: 'zeros' });
-    y = y.add(b);
   }
   return y;
 }
@@ -130,6 +143,7 @@ export function dense(
   const w = ctx.params.get(`${name}/w`, [inUnits, units], { kind: 'he', fanIn: inUnits, gain: opts.gain });
   const b = ctx.params.get(`${name}/b`, [units], { kind: 'const', value: opts.biasInit ?? 0 });
   if (ctx.flops) ctx.flops.total += 2 * inUnits * units;
+  if (inferenceOnly()) return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D;
   return tf.matMul(x, w as tf.Tensor2D).add(b) as tf.Tensor2D;
 }
 
@@ -147,13 +161,18 @@ export function groupNormPlain(x: tf.Tensor4D, groups: number, eps = 1e-5): tf.T
   const [b, h, w, c] = x.shape;
   const g = Math.min(groups, c);
   if (c % g !== 0) throw new Error(`group norm: ${c} channels do not split into ${g} groups`);
-  const grouped = [b, h * w, g, c / g];
+  const cg = c / g;
+  const grouped = [b, h * w, g, cg];
+  // Per-group statistics ([b, 1, g, 1]) are widened to [b, 1, g, cg] before they meet the
+  // full tensor: the wasm backend's broadcast over the innermost axis is ~3× slower than a
+  // broadcast that keeps the innermost axis whole, and these are the network's widest ops.
+  const widen = (s: tf.Tensor) => (cg === 1 ? s : tf.tile(s, [1, 1, 1, cg]));
   const norm = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     const [xHat, invStd] = tf.tidy(() => {
       const xg = input.reshape(grouped);
-      const { mean, variance } = tf.moments(xg, [1, 3], true);
-      const inv = tf.rsqrt(variance.add(eps));
-      return [xg.sub(mean).mul(inv), inv];
+      const centered = xg.sub(widen(xg.mean([1, 3], true)));
+      const inv = widen(tf.rsqrt(centered.square().mean([1, 3], true).add(eps)));
+      return [centered.mul(inv), inv];
     });
     save([xHat, invStd]);
     return {
@@ -161,8 +180,8 @@ export function groupNormPlain(x: tf.Tensor4D, groups: number, eps = 1e-5): tf.T
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xh, inv] = saved;
         const dyg = dy.reshape(grouped);
-        const meanDy = dyg.mean([1, 3], true);
-        const meanDyXh = dyg.mul(xh).mean([1, 3], true);
+        const meanDy = widen(dyg.mean([1, 3], true));
+        const meanDyXh = widen(dyg.mul(xh).mean([1, 3], true));
         return dyg.sub(meanDy).sub(xh.mul(meanDyXh)).mul(inv).reshape([b, h, w, c]);
       },
     };

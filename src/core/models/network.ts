@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ParamSet, type Ctx } from './layers';
 import { generatorApply, validateGeneratorConfig, type GeneratorConfig } from './generator';
-import { discriminatorApply, type DiscriminatorConfig } from './discriminator';
+import { diffusionGanDiscriminatorApply, discriminatorApply, type DiffusionGanDiscriminatorConfig, type DiscriminatorConfig } from './discriminator';
 import { classifierApply, classifierFeatures, type ClassifierConfig } from './classifier';
 import { epsNetApply, type EpsNetConfig } from './epsNet';
 import { noisyClassifierApply, noisyClassifierFeatures, type NoisyClassifierConfig } from './noisyClassifier';
@@ -22,6 +22,7 @@ import {
 export type NetworkConfig =
   | GeneratorConfig
   | DiscriminatorConfig
+  | DiffusionGanDiscriminatorConfig
   | ClassifierConfig
   | NoisyClassifierConfig
   | EpsNetConfig
@@ -52,6 +53,11 @@ const KINDS: { [K in NetworkConfig['kind']]: KindSpec<Extract<NetworkConfig, { k
     dummyInputs: (cfg, b) => [image(cfg, b), image(cfg, b), stepIndices(cfg, b)],
     apply: (ctx, cfg, [xPrev, xK, k]) =>
       discriminatorApply(ctx, cfg, xPrev as tf.Tensor4D, xK as tf.Tensor4D, k as tf.Tensor1D),
+  },
+  'diffusion-gan-discriminator': {
+    // inputs: y [B, H, W, C] and the diffusion step t [B] (int32 in 0..tMax, 0 = clean)
+    dummyInputs: (cfg, b) => [image(cfg, b), tf.tensor1d(Array.from({ length: b }, (_, i) => i % (cfg.tMax + 1)), 'int32')],
+    apply: (ctx, cfg, [y, t]) => diffusionGanDiscriminatorApply(ctx, cfg, y as tf.Tensor4D, t as tf.Tensor1D),
   },
   'ddpm-eps': {
     dummyInputs: (cfg, b) => [image(cfg, b), tf.tensor1d(Array.from({ length: b }, (_, i) => 1 + i), 'int32')],

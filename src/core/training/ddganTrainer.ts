@@ -1,7 +1,7 @@
 /**
  * DD-GAN training (DESIGN §2.2; official `train_ddgan.py`), one iteration at a time.
  *
- * Per iteration:
+ * Per iteration (the loop, R1, EMA and the resumable state are shared: ./imageGan.ts):
  *   1. D step. Real pair (x_{k−1}, x_k) from `qSamplePairs`; fake x′_{k−1} from the posterior
  *      with the generator's x̂₀ = G(x_k, k, z). Loss softplus(−D(real)) + softplus(D(fake)),
  *      plus R1 = γ/2 · E‖∇_{x_{k−1}} D(real)‖² every `r1Every` iterations (lazy: scaled
@@ -13,97 +13,34 @@
  * of the training state, so a resumed run takes the same next step bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, randn } from '../rng';
+import { randn } from '../rng';
 import { Network } from '../models/network';
 import type { GeneratorConfig } from '../models/generator';
 import type { DiscriminatorConfig } from '../models/discriminator';
-import { ddganSchedule, type DdganSchedule } from '../diffusion/schedule';
 import { qSamplePairs, samplePosterior } from '../diffusion/ddgan';
-import { batchTensor, randomIndices, type ImageDataset } from '../data/dataset';
-import { Adam } from './adam';
+import type { ImageDataset } from '../data/dataset';
+import { ImageGanTrainerBase, defaultImageGanTrainConfig, type DiscriminatorBatch, type ImageGanTrainConfig } from './imageGan';
 
-export interface DdganTrainConfig {
-  readonly batch: number;
-  readonly lrG: number;
-  readonly lrD: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  /** R1 weight γ (the penalty is γ/2 · E‖∇D‖²). */
-  readonly r1Gamma: number;
-  /** Apply R1 every this many iterations (1 = every iteration). */
-  readonly r1Every: number;
-  readonly emaDecay: number;
-  /** Random horizontal flips of the data (not for digits). */
-  readonly flip: boolean;
-  readonly seed: number;
+export { TrainingDiverged, type TrainStepStats } from './imageGan';
+
+export interface DdganTrainConfig extends ImageGanTrainConfig {
+  readonly recipe: 'ddgan';
 }
 
 export function defaultTrainConfig(overrides: Partial<DdganTrainConfig> = {}): DdganTrainConfig {
-  return {
-    batch: 32,
-    lrG: 1.6e-4,
-    lrD: 1.25e-4,
-    beta1: 0.5,
-    beta2: 0.9,
-    r1Gamma: 0.05,
-    r1Every: 4,
-    emaDecay: 0.999,
-    flip: false,
-    seed: 0,
-    ...overrides,
-  };
+  return { recipe: 'ddgan', ...defaultImageGanTrainConfig(), ...overrides };
 }
 
-export interface TrainStepStats {
-  readonly iteration: number;
-  readonly lossD: number;
-  readonly lossG: number;
-  /** R1 penalty (unscaled by lazy factor); NaN on iterations without R1. */
-  readonly r1: number;
-  readonly dReal: number;
-  readonly dFake: number;
-  readonly gradNormD: number;
-  readonly gradNormG: number;
-  readonly emaDecay: number;
-  readonly ms: number;
-}
-
-export class TrainingDiverged extends Error {
-  readonly code = 'training-diverged';
+export class DdganTrainer extends ImageGanTrainerBase<DdganTrainConfig, DiscriminatorConfig> {
   constructor(
-    message: string,
-    readonly iteration: number,
-  ) {
-    super(message);
-    this.name = 'TrainingDiverged';
-  }
-}
-
-export class DdganTrainer {
-  readonly schedule: DdganSchedule;
-  readonly optG: Adam;
-  readonly optD: Adam;
-  readonly rng: Rng;
-  iteration = 0;
-
-  constructor(
-    readonly G: Network<GeneratorConfig>,
-    readonly D: Network<DiscriminatorConfig>,
-    readonly Gema: Network<GeneratorConfig>,
-    readonly data: ImageDataset,
-    readonly config: DdganTrainConfig,
+    G: Network<GeneratorConfig>,
+    D: Network<DiscriminatorConfig>,
+    Gema: Network<GeneratorConfig>,
+    data: ImageDataset,
+    config: DdganTrainConfig,
   ) {
     if (G.config.T !== D.config.T) throw new Error(`G has T = ${G.config.T} but D has T = ${D.config.T}`);
-    if (data.size !== G.config.imageSize || data.channels !== G.config.channels) {
-      throw new Error(
-        `data are ${data.size}×${data.size}×${data.channels} but the model is ` +
-          `${G.config.imageSize}×${G.config.imageSize}×${G.config.channels}`,
-      );
-    }
-    this.schedule = ddganSchedule(G.config.T);
-    this.optG = new Adam(G.params, { lr: config.lrG, beta1: config.beta1, beta2: config.beta2, eps: 1e-8 });
-    this.optD = new Adam(D.params, { lr: config.lrD, beta1: config.beta1, beta2: config.beta2, eps: 1e-8 });
-    this.rng = new Rng(config.seed);
+    super(G, D, Gema, data, config);
   }
 
   /** Fresh networks for a config pair; G and the EMA copy start identical. */
@@ -119,13 +56,6 @@ export class DdganTrainer {
     return new DdganTrainer(G, D, Gema, data, config);
   }
 
-  private realBatch(): tf.Tensor4D {
-    const { batch, flip } = this.config;
-    const idx = randomIndices(this.data.count, batch, this.rng);
-    const flips = flip ? Array.from({ length: batch }, () => this.rng.uniform() < 0.5) : undefined;
-    return batchTensor(this.data, idx, flips);
-  }
-
   private randomSteps(): tf.Tensor1D {
     const T = this.schedule.T;
     return tf.tensor1d(
@@ -134,134 +64,35 @@ export class DdganTrainer {
     );
   }
 
-  /** One D step and one G step. Resolves with the step's statistics. */
-  async step(): Promise<TrainStepStats> {
-    const t0 = performance.now();
-    const { batch, r1Gamma, r1Every } = this.config;
-    const s = this.schedule;
-    const G = this.G;
-    const D = this.D;
-    const doR1 = r1Gamma > 0 && this.iteration % r1Every === 0;
-    const shape = [batch, G.config.imageSize, G.config.imageSize, G.config.channels];
-
-    // 1. discriminator
-    const dStats = tf.tidy(() => {
-      const x0 = this.realBatch();
-      const k = this.randomSteps();
-      const [xPrev, xK] = qSamplePairs(s, x0, k, randn(shape, this.rng), randn(shape, this.rng));
-      const z = randn([batch, G.config.nz], this.rng) as tf.Tensor2D;
-      const postNoise = randn(shape, this.rng);
-      const xPrevFake = tf.tidy(() =>
-        samplePosterior(s, G.apply(xK, k, z), xK, k, postNoise),
-      ) as tf.Tensor4D;
-      let r1: tf.Scalar = tf.scalar(NaN);
-      let dRealMean = tf.scalar(0);
-      let dFakeMean = tf.scalar(0);
-      const { value, grads } = tf.variableGrads(() => {
-        const dReal = D.apply(xPrev, xK, k);
-        const dFake = D.apply(xPrevFake, xK, k);
-        let loss = tf.softplus(dReal.neg()).mean().add(tf.softplus(dFake).mean());
-        if (doR1) {
-          const gradReal = tf.grad((x: tf.Tensor) => D.apply(x, xK, k).sum())(xPrev);
-          const penalty = gradReal.square().sum([1, 2, 3]).mean();
-          r1 = tf.keep(penalty) as tf.Scalar;
-          loss = loss.add(penalty.mul((r1Gamma / 2) * r1Every));
-        }
-        dRealMean = tf.keep(dReal.mean());
-        dFakeMean = tf.keep(dFake.mean());
-        return loss as tf.Scalar;
-      }, D.params.list());
-      const named = this.byName(D, grads);
-      this.optD.apply(named);
-      return [value, r1, dRealMean, dFakeMean, globalNorm(named)];
-    });
-
-    // 2. generator
-    const gStats = tf.tidy(() => {
-      const x0 = this.realBatch();
-      const k = this.randomSteps();
-      const [, xK] = qSamplePairs(s, x0, k, randn(shape, this.rng), randn(shape, this.rng));
-      const z = randn([batch, G.config.nz], this.rng) as tf.Tensor2D;
-      const postNoise = randn(shape, this.rng);
-      const { value, grads } = tf.variableGrads(() => {
-        const xPrevFake = samplePosterior(s, G.apply(xK, k, z), xK, k, postNoise);
-        return tf.softplus(D.apply(xPrevFake, xK, k).neg()).mean() as tf.Scalar;
-      }, G.params.list());
-      const named = this.byName(G, grads);
-      this.optG.apply(named);
-      return [value, globalNorm(named)];
-    });
-
-    // 3. EMA
-    const decay = Math.min(this.config.emaDecay, (1 + this.iteration) / (10 + this.iteration));
-    tf.tidy(() => {
-      for (const [name, v] of this.Gema.params.vars) {
-        const src = this.G.params.vars.get(name)!;
-        v.assign(v.mul(decay).add(src.mul(1 - decay)));
-      }
-    });
-
-    const all = [...dStats, ...gStats];
-    const values = await Promise.all(all.map((t) => t.data()));
-    all.forEach((t) => t.dispose());
-    const [lossD, r1, dReal, dFake, gradNormD, lossG, gradNormG] = values.map((v) => v[0]);
-    const iteration = ++this.iteration;
-    const stats: TrainStepStats = {
-      iteration,
-      lossD,
-      lossG,
-      r1,
-      dReal,
-      dFake,
-      gradNormD,
-      gradNormG,
-      emaDecay: decay,
-      ms: performance.now() - t0,
-    };
-    for (const key of ['lossD', 'lossG', 'dReal', 'dFake', 'gradNormD', 'gradNormG'] as const) {
-      if (!Number.isFinite(stats[key])) {
-        throw new TrainingDiverged(`training diverged at iteration ${iteration}: ${key} is ${stats[key]}`, iteration);
-      }
-    }
-    return stats;
+  /**
+   * One draw of a training pair and of the generator's randomness: x₀ from the data, k, the
+   * pair (x_{k−1}, x_k) from `qSamplePairs`, z and the posterior noise (in this order).
+   */
+  private drawPair(): { xPrev: tf.Tensor; xK: tf.Tensor; k: tf.Tensor1D; z: tf.Tensor2D; postNoise: tf.Tensor } {
+    const shape = this.imageShape();
+    const x0 = this.realBatch();
+    const k = this.randomSteps();
+    const [xPrev, xK] = qSamplePairs(this.schedule, x0, k, randn(shape, this.rng), randn(shape, this.rng));
+    const z = randn([this.config.batch, this.G.config.nz], this.rng) as tf.Tensor2D;
+    const postNoise = randn(shape, this.rng);
+    return { xPrev, xK, k, z, postNoise };
   }
 
-  private byName(net: Network, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
-    // variableGrads keys by the tf.Variable name; map back to parameter names.
-    const out = new Map<string, tf.Tensor>();
-    for (const [pname, v] of net.params.vars) {
-      const g = grads[v.name];
-      if (g) out.set(pname, g);
-    }
-    return out;
+  /** x′_{k−1} ~ q(x_{k−1} | x_k, x̂₀) with the generator's x̂₀ = G(x_k, k, z). */
+  private fakePrev(xK: tf.Tensor, k: tf.Tensor1D, z: tf.Tensor2D, postNoise: tf.Tensor): tf.Tensor {
+    return samplePosterior(this.schedule, this.G.apply(xK, k, z), xK, k, postNoise);
   }
 
-  /** Tensors that make up the resumable state besides the networks. */
-  stateTensors(): Record<string, tf.Tensor> {
-    return { ...this.optG.stateTensors('optG/'), ...this.optD.stateTensors('optD/') };
+  /** Real pair (x_{k−1}, x_k, k); fake x′_{k−1} with the same x_k and k. */
+  protected discriminatorBatch(): DiscriminatorBatch {
+    const { xPrev, xK, k, z, postNoise } = this.drawPair();
+    const xPrevFake = tf.tidy(() => this.fakePrev(xK, k, z, postNoise));
+    return { real: [xPrev, xK, k], fake: [xPrevFake, xK, k] };
   }
 
-  /** Plain-JSON part of the resumable state. */
-  stateJson(): { iteration: number; rng: number[]; optGSteps: number; optDSteps: number } {
-    return { iteration: this.iteration, rng: this.rng.getState(), optGSteps: this.optG.steps, optDSteps: this.optD.steps };
+  /** A fresh pair: D(x′_{k−1}, x_k, k), differentiable w.r.t. G. */
+  protected generatorFakes(): () => tf.Tensor[] {
+    const { xK, k, z, postNoise } = this.drawPair();
+    return () => [this.fakePrev(xK, k, z, postNoise), xK, k];
   }
-
-  loadState(json: ReturnType<DdganTrainer['stateJson']>, tensors: Record<string, tf.Tensor>): void {
-    this.iteration = json.iteration;
-    this.rng.setState(json.rng);
-    this.optG.loadState(tensors, 'optG/', json.optGSteps);
-    this.optD.loadState(tensors, 'optD/', json.optDSteps);
-  }
-
-  dispose(): void {
-    this.optG.dispose();
-    this.optD.dispose();
-    this.G.dispose();
-    this.D.dispose();
-    this.Gema.dispose();
-  }
-}
-
-function globalNorm(grads: Map<string, tf.Tensor>): tf.Scalar {
-  return tf.tidy(() => tf.addN([...grads.values()].map((g) => g.square().sum())).sqrt() as tf.Scalar);
 }

@@ -17,6 +17,7 @@ import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, Upl
 import { isTraining, type SliceContext } from './context';
 
 export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = {
+  recipe: 'ddgan',
   iterations: 200,
   batch: 8,
   lrG: 1.6e-4,
@@ -144,7 +145,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
     switch (p.status) {
       case 'started':
         patch({
-          run: { init: p.init, images: p.images, generatorParams: p.generatorParams, discriminatorParams: p.discriminatorParams, imageSize: p.imageSize, channels: p.channels, startIteration: p.iteration },
+          run: { init: p.init, recipe: p.recipe, images: p.images, generatorParams: p.generatorParams, discriminatorParams: p.discriminatorParams, imageSize: p.imageSize, channels: p.channels, startIteration: p.iteration },
           note: p.note,
           iteration: p.iteration,
         });
@@ -341,18 +342,15 @@ export function trainActions(ctx: SliceContext): TrainActions {
       else if (d.kind === 'mnist') patch({ source: 'mnist', digits: d.digits });
       else patch({ source: 'emoji', emojiCategory: d.category, emojiSearch: d.search });
       if (d.kind === 'pixels') nextUploadId += d.count;
-      // Continue to the saved target, or further if the Iterations field asks for more.
-      const settings = { ...saved.settings, iterations: Math.max(saved.settings.iterations, s.train.settings.iterations) };
-      patch({ settings, init: saved.init });
-      const series: TrainSeries = {
-        iteration: [...saved.series.iteration],
-        lossD: [...saved.series.lossD],
-        lossG: [...saved.series.lossG],
-        dReal: [...saved.series.dReal],
-        dFake: [...saved.series.dFake],
-        r1: [...saved.series.r1],
-        ms: [...saved.series.ms],
+      // Continue to the saved target, or further if the Iterations field asks for more. The
+      // recipe is the saved one (sessions from before the choice are DD-GAN).
+      const settings: TrainingSettings = {
+        ...saved.settings,
+        recipe: saved.settings.recipe ?? 'ddgan',
+        iterations: Math.max(saved.settings.iterations, s.train.settings.iterations),
       };
+      patch({ settings, init: saved.init });
+      const series: TrainSeries = sliceSeries(saved.series);
       const previews = saved.previews.map((p) => ({ ...p, frame: new Uint8ClampedArray(p.frame) }));
       await run({ kind: 'resume', modelJson: saved.checkpoint.modelJson, weights: saved.checkpoint.weights }, saved.init, d, settings, { series, previews }, saved.id);
     },
@@ -365,7 +363,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
       const name = `${base}-ft${ck.iteration}`;
       const ship = shippableFromResume(ck.modelJson, ck.weights, {
         name,
-        description: `DD-GAN fine-tuned in the browser for ${ck.iteration} iterations on ${runData ? dataLabel(runData) : 'user data'}`,
+        description: `DD-GAN fine-tuned in the browser${t.run?.recipe === 'diffusion-gan' ? ' with the Diffusion-GAN objective' : ''} for ${ck.iteration} iterations on ${runData ? dataLabel(runData) : 'user data'}`,
         createdAt: env.now?.() ?? new Date().toISOString(),
       });
       return { filename: `${name}${MODEL_FILE_EXTENSION}`, bytes: encodeModelFile(ship.modelJson, ship.weights) };
