@@ -258,6 +258,21 @@ export function parseModelIndex(json: unknown): ModelIndex {
   };
 }
 
+/**
+ * The generator the app opens with when the URL names none: the most trained of the shipped
+ * models. The list is sorted by name, so without this the first name (a model still in
+ * training, say) would be the default.
+ */
+export const DEFAULT_MODEL = 'mnist-ddgan-t4';
+
+/** The model to select: the wanted one when listed, else DEFAULT_MODEL when listed, else the first. */
+export function pickModel(models: readonly { name: string }[], wanted: string | null): string | null {
+  const has = (name: string | null) => name !== null && models.some((m) => m.name === name);
+  if (has(wanted)) return wanted;
+  if (has(DEFAULT_MODEL)) return DEFAULT_MODEL;
+  return models[0]?.name ?? null;
+}
+
 /** Builds the index from (folder, parsed model.json | read error) pairs, each list sorted by name. */
 export function buildModelIndex(folders: readonly { name: string; json?: unknown; error?: string }[]): ModelIndex {
   const models: ModelIndexEntry[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODEL_INDEX_FORMAT, auxiliaryEntry, auxiliaryRole, buildModelIndex, catalogEntry, flattenMetrics, parseModelIndex } from '../../src/store/modelCatalog';
+import { MODEL_INDEX_FORMAT, auxiliaryEntry, auxiliaryRole, buildModelIndex, catalogEntry, flattenMetrics, parseModelIndex, pickModel, DEFAULT_MODEL } from '../../src/store/modelCatalog';
 
 const generatorJson = {
   name: 'mnist-ddgan-t4',
@@ -152,5 +152,21 @@ describe('auxiliary entries (the Compare view\'s DDPM, guide and judge)', () => 
     expect(parseModelIndex({ format: MODEL_INDEX_FORMAT, models: [], skipped: [] }).auxiliary).toEqual([]);
     expect(() => parseModelIndex({ format: MODEL_INDEX_FORMAT, models: [], auxiliary: {} })).toThrow(/not a list/);
     expect(() => parseModelIndex({ format: MODEL_INDEX_FORMAT, models: [], auxiliary: [{ name: 'a', path: 'a/', role: 'oracle' }] })).toThrow(/malformed/);
+  });
+});
+
+describe('the model the app opens with', () => {
+  const list = (...names: string[]) => names.map((name) => ({ name }));
+  it('is the one the URL asks for when listed', () => {
+    expect(pickModel(list('emoji-ddgan-t4', 'mnist-ddgan-t1', DEFAULT_MODEL), 'mnist-ddgan-t1')).toBe('mnist-ddgan-t1');
+  });
+  it('is the default model otherwise, even where other names sort first', () => {
+    expect(DEFAULT_MODEL).toBe('mnist-ddgan-t4');
+    expect(pickModel(list('emoji-ddgan-t4', 'mnist-ddgan-t1', 'mnist-ddgan-t4'), null)).toBe('mnist-ddgan-t4');
+    expect(pickModel(list('emoji-ddgan-t4', 'mnist-ddgan-t4'), 'gone')).toBe('mnist-ddgan-t4');
+  });
+  it('falls back to the first listed model, or none', () => {
+    expect(pickModel(list('a', 'b'), null)).toBe('a');
+    expect(pickModel([], 'a')).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 /** Models slice: the catalog (models/index.json), loading with progress, warm-up per batch. */
 import { toSerializedError } from '../../worker/client';
-import { parseModelIndex } from '../modelCatalog';
+import { parseModelIndex, pickModel } from '../modelCatalog';
 import type { AppActions, ModelsSlice } from '../types';
 import type { SliceContext } from './context';
 
@@ -58,7 +58,7 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
       try {
         const index = parseModelIndex(await env.fetchJson(env.indexUrl));
         const wanted = get().models.selected;
-        let selected: string | null = index.models.find((m) => m.name === wanted)?.name ?? index.models[0]?.name ?? null;
+        let selected = pickModel(index.models, wanted);
         if (wanted !== null && selected !== wanted && index.models.length > 0) {
           console.warn(`model "${wanted}" is not in the model list; using ${selected}`);
         }
