@@ -22,6 +22,7 @@ import type { AppState, InitialSettings, StoreEnv } from './types';
 
 export type * from './types';
 export { canGenerate, isLabBusy, isTraining } from './slices/context';
+export { isBatchOverLimit } from './slices/modelSlice';
 export { DEFAULT_TRAINING_SETTINGS, iterationsPerSecond } from './slices/trainSlice';
 export { DEFAULT_PROBE_SETTINGS } from './slices/engineSlice';
 export { DEFAULT_LAB_RECIPES, DEFAULT_LAB_SETTINGS, labIteration, labSecondsLeft } from './slices/labSlice';

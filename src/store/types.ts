@@ -112,6 +112,8 @@ export interface GenerateSlice {
   readonly error: SerializedError | null;
   /** Generations finished in this session (a test hook for leak checks, also shown). */
   readonly count: number;
+  /** Set when a loaded model's batch limit lowered `batch`: what happened and why. */
+  readonly batchNotice: string | null;
 }
 
 export interface RerollSlice {
@@ -379,7 +381,9 @@ export interface AppActions {
   selectModel(name: string): Promise<void>;
   /** Loads (or retries loading) the selected model, with download and warm-up progress. */
   loadModel(): Promise<void>;
+  /** Ignored for a batch over the loaded model's limit on this backend (models.result.batchLimit). */
   setBatch(batch: BatchSize): Promise<void>;
+  dismissBatchNotice(): void;
   setSeed(seed: number): void;
   setRandomSeed(on: boolean): void;
   setSlowMotion(on: boolean): void;

@@ -7,6 +7,7 @@ import { useEffect, useId } from 'react';
 import { canGenerate } from '../store/store';
 import { arrivedCount, frameAt, kOfPosition, type Trajectory } from '../store/history';
 import { BATCH_SIZES, MAX_SEED, isBatchSize, randomSeed } from '../store/settings';
+import { batchOverLimit } from '../worker/batchLimit';
 import { Fact, StatusPill, ErrorBox, fmtMs, xSub } from './common';
 import { downloadPng } from './download';
 import { FrameCanvas } from './FrameCanvas';
@@ -20,6 +21,7 @@ export function GeneratePanel() {
   const gen = useApp((s) => s.gen);
   const ready = useApp(canGenerate);
   const models = useApp((s) => s.models);
+  const batchLimit = models.result?.batchLimit ?? null;
   const engineStatus = useApp((s) => s.engine.status);
   const actions = useApp((s) => s.actions);
   const store = useAppStoreApi();
@@ -51,19 +53,23 @@ export function GeneratePanel() {
       <div className="controls">
         <fieldset className="segmented" aria-label="Batch size">
           <legend>Batch</legend>
-          {BATCH_SIZES.map((b) => (
-            <label key={b} className={gen.batch === b ? 'on' : ''}>
-              <input
-                type="radio"
-                name="batch"
-                value={b}
-                data-testid={`batch-${b}`}
-                checked={gen.batch === b}
-                onChange={() => isBatchSize(b) && void actions.setBatch(b)}
-              />
-              {b}
-            </label>
-          ))}
+          {BATCH_SIZES.map((b) => {
+            const tooLarge = batchOverLimit(batchLimit, b);
+            return (
+              <label key={b} className={`${gen.batch === b ? 'on' : ''}${tooLarge ? ' disabled' : ''}`} title={tooLarge ? `Not on this backend: ${tooLarge}` : undefined}>
+                <input
+                  type="radio"
+                  name="batch"
+                  value={b}
+                  data-testid={`batch-${b}`}
+                  checked={gen.batch === b}
+                  disabled={tooLarge !== null}
+                  onChange={() => isBatchSize(b) && void actions.setBatch(b)}
+                />
+                {b}
+              </label>
+            );
+          })}
         </fieldset>
 
         <div className="field seed">
@@ -106,6 +112,15 @@ export function GeneratePanel() {
           )}
         </div>
       </div>
+
+      {gen.batchNotice && (
+        <p className="warning batch-notice" role="status" data-testid="batch-notice">
+          {gen.batchNotice}{' '}
+          <button type="button" className="secondary" data-testid="batch-notice-dismiss" onClick={() => actions.dismissBatchNotice()}>
+            OK
+          </button>
+        </p>
+      )}
 
       <div className="stage">
         <div className="stage-canvas">

@@ -2,6 +2,8 @@
 import { useId } from 'react';
 import { ErrorBox, Fact, Progress, StatusPill, fmtBytes, fmtCount, fmtDuration, fmtMs } from './common';
 import { useApp } from './storeContext';
+import { describeLimit, fmtSize } from '../worker/batchLimit';
+import type { BatchLimit } from '../worker/protocol';
 
 export function ModelPanel() {
   const m = useApp((s) => s.models);
@@ -128,6 +130,7 @@ export function ModelPanel() {
             {fmtMs(r.warmup.ms)}
             {r.warmup.shaders > 0 && <span className="muted"> ({r.warmup.shaders} shaders in {fmtMs(r.warmup.compileMs)})</span>}
           </Fact>
+          {r.batchLimit && <BatchLimitFact limit={r.batchLimit} />}
         </dl>
       )}
 
@@ -149,5 +152,26 @@ export function ModelPanel() {
         </p>
       )}
     </section>
+  );
+}
+
+/** The largest batch the backend can hold for this model, with the measurement behind it. */
+function BatchLimitFact({ limit }: { limit: BatchLimit }) {
+  const max = limit.maxBatch;
+  const data = {
+    'data-bytes-per-example': String(limit.bytesPerExample),
+    'data-safety': String(limit.safety),
+    'data-kernel': limit.kernel,
+    'data-limit-name': limit.limit?.name ?? '',
+    'data-limit-bytes': String(limit.limit?.bytes ?? ''),
+  };
+  return (
+    <Fact label="Largest batch" testId="model-max-batch" value={max === null ? '' : String(max)} data={data}>
+      {max === null ? 'no limit' : max.toLocaleString('en-US')}
+      <span className="muted">
+        {' '}
+        · largest tensor {fmtSize(limit.bytesPerExample)} per image{limit.limit ? ` · limit: ${describeLimit(limit.limit)}` : ''}
+      </span>
+    </Fact>
   );
 }

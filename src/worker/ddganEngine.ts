@@ -11,8 +11,13 @@
  * Memory: each step's tensors are disposed by the sampler once `onStep` resolves; the
  * history is kept as Float32Arrays on the CPU side, not as tensors, so nothing here holds
  * GPU memory between requests except the generator's weights.
+ *
+ * Batch limit: `measureBatchLimit` finds the largest batch whose largest tensor the backend
+ * can hold (batchLimit.ts); warm-ups and runs over it are refused with that reason instead
+ * of failing inside tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isBackendName } from '../core/backend';
 import { samplePosterior } from '../core/diffusion/ddgan';
 import { sampleDdgan, type DdganStep } from '../core/diffusion/ddganSampler';
 import { ddganSchedule, type DdganSchedule } from '../core/diffusion/schedule';
@@ -20,6 +25,7 @@ import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpo
 import type { GeneratorConfig } from '../core/models/generator';
 import type { Network } from '../core/models/network';
 import { Rng, randn } from '../core/rng';
+import { batchLimitFor, batchOverLimit, perExampleBytes, tensorLimitsFor, type KernelShapes, type ProfiledRun } from './batchLimit';
 import { EngineFailure } from './errors';
 import { encodeRgba, type FrameShape } from './frames';
 import { sleep, throwIfAborted } from './jobs';
@@ -27,6 +33,7 @@ import {
   MAX_BATCH,
   MAX_BRANCHES,
   branchSeed,
+  type BatchLimit,
   type EngineMemory,
   type GenerateParams,
   type GenerateResult,
@@ -34,6 +41,7 @@ import {
   type RerollParams,
   type RerollResult,
   type StepProgress,
+  type TensorLimit,
   type WarmupProgress,
   type WarmupResult,
 } from './protocol';
@@ -77,10 +85,43 @@ function checkMinStepMs(ms: unknown): number {
   return ms;
 }
 
+/** The two batch sizes one sampling step is profiled at (their difference isolates the batch). */
+const PROFILE_BATCHES = [1, 2] as const;
+
+/** The per-tensor limits of the backend tfjs runs on now (batchLimit.ts, `tensorLimitsFor`). */
+export function currentTensorLimits(): TensorLimit[] {
+  const name = tf.getBackend();
+  if (!isBackendName(name)) return [];
+  if (name === 'webgpu') {
+    // tfjs-backend-webgpu requests the adapter's maxima for both limits when it creates
+    // the device, so the device's limits are the adapter's.
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    return tensorLimitsFor('webgpu', { gpu: device?.limits ?? null });
+  }
+  if (name === 'webgl') return tensorLimitsFor('webgl', { webglMaxTextureSize: tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE') });
+  return tensorLimitsFor(name);
+}
+
+/**
+ * Whether the backend lowers every windowed convolution to a matrix product over a
+ * materialised im2col copy (batchLimit.ts, step 2, says why webgpu normally does not).
+ */
+function im2colAtEveryBatch(): boolean {
+  switch (tf.getBackend()) {
+    case 'webgl':
+      return tf.env().getBool('WEBGL_CONV_IM2COL');
+    case 'webgpu':
+      return tf.env().getBool('WEBGPU_CONV_SEPARATE_IM2COL_SHADER');
+    default:
+      return false;
+  }
+}
+
 export class DdganEngine {
   private model: LoadedModel | null = null;
   private history: History | null = null;
   private readonly warmed = new Set<number>();
+  private limit: BatchLimit | null = null;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -95,6 +136,11 @@ export class DdganEngine {
 
   isWarm(batch: number): boolean {
     return this.warmed.has(batch);
+  }
+
+  /** The loaded model's batch limit on this backend, once measured (null before). */
+  get batchLimit(): BatchLimit | null {
+    return this.limit;
   }
 
   memory(): EngineMemory {
@@ -137,6 +183,7 @@ export class DdganEngine {
     this.model = null;
     this.history = null;
     this.warmed.clear();
+    this.limit = null;
   }
 
   private requireModel(): LoadedModel {
@@ -149,6 +196,67 @@ export class DdganEngine {
     return { batch, height: cfg.imageSize, width: cfg.imageSize, channels: cfg.channels, tensor: [batch, cfg.imageSize, cfg.imageSize, cfg.channels] };
   }
 
+  /** A batch the model can run here: in 1..MAX_BATCH and within the measured limit. */
+  private checkBatch(batchIn: unknown): number {
+    const batch = checkBatch(batchIn);
+    const why = batchOverLimit(this.limit, batch);
+    if (why) throw new EngineFailure('bad-request', `batch ${batch} is too large for the ${tf.getBackend()} backend: ${why}; the largest usable batch is ${this.limit?.maxBatch}`);
+    return batch;
+  }
+
+  /**
+   * One sampling step at `batch` (x̂₀ = G(x_k, k, z), then x_{k−1} from the posterior) on
+   * seeded inputs, everything disposed: what the shader compilation and the batch-limit
+   * measurement trace.
+   */
+  private stepOnce(batch: number): void {
+    const { generator, schedule } = this.requireModel();
+    const s = this.shape(batch);
+    tf.tidy(() => {
+      const rng = new Rng(1);
+      const xK = randn([...s.tensor], rng) as tf.Tensor4D;
+      const z = randn([batch, generator.config.nz], rng) as tf.Tensor2D;
+      const k = Math.min(2, schedule.T);
+      const pred = generator.apply(xK, tf.fill([batch], k, 'int32'), z) as tf.Tensor4D;
+      samplePosterior(schedule, pred, xK, k, randn([...s.tensor], rng));
+    });
+  }
+
+  /**
+   * Measures the largest batch the loaded model can run on this backend: one step profiled
+   * at batch 1 and 2 (`tf.profile` records every kernel's shapes), the largest tensor's bytes
+   * per example from the difference (plus im2col copies where the backend makes them),
+   * divided into the smallest of `limits`. On webgpu the step is traced in compile-only
+   * mode: tensors get their shapes (and small buffers), no kernel runs, and most shaders it
+   * compiles are ones the warm-up needs anyway. Remembered until the model or backend
+   * changes; later warm-ups and runs are checked against it.
+   */
+  async measureBatchLimit(limits: readonly TensorLimit[] = currentTensorLimits()): Promise<BatchLimit> {
+    this.requireModel();
+    const runs: ProfiledRun[] = [];
+    for (const batch of PROFILE_BATCHES) runs.push({ batch, kernels: await this.profileStep(batch) });
+    this.limit = batchLimitFor(perExampleBytes(runs[0], runs[1], { im2col: im2colAtEveryBatch() }), limits);
+    return this.limit;
+  }
+
+  private async profileStep(batch: number): Promise<KernelShapes[]> {
+    const backend = tf.backend() as unknown as { checkCompileCompletionAsync?: () => Promise<void> };
+    const compileOnly = tf.getBackend() === 'webgpu' && typeof backend.checkCompileCompletionAsync === 'function';
+    const info = await tf.profile(() => {
+      // Only for the synchronous trace: nothing else may run kernels in compile-only mode.
+      if (compileOnly) tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', true);
+      try {
+        this.stepOnce(batch);
+      } finally {
+        if (compileOnly) tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
+      }
+    });
+    // Pipelines compiled in that mode stay promises until this resolves them, and a kernel
+    // dispatched before then would throw.
+    if (compileOnly) await backend.checkCompileCompletionAsync?.();
+    return info.kernels.map((k) => ({ name: k.name, inputShapes: k.inputShapes, outputShapes: k.outputShapes }));
+  }
+
   /**
    * Compiles and runs everything a generate at `batch` will use, so the first real Generate
    * is not the one that pays for it. On webgpu, first compiles the generator's and the
@@ -157,7 +265,7 @@ export class DdganEngine {
    * one full sampler run at `batch`, reporting steps done / T.
    */
   async warmup(batchIn: number, onProgress: (p: WarmupProgress) => void, signal?: AbortSignal): Promise<WarmupResult> {
-    const batch = checkBatch(batchIn);
+    const batch = this.checkBatch(batchIn);
     const { generator, schedule } = this.requireModel();
     const T = schedule.T;
     const t0 = this.now();
@@ -194,23 +302,14 @@ export class DdganEngine {
 
   /** Parallel shader compilation on webgpu; returns the number of new programs. */
   private async compileWebgpu(batch: number, onProgress: (p: WarmupProgress) => void): Promise<number> {
-    const { generator, schedule } = this.requireModel();
     // tfjs-backend-webgpu keeps compiled pipelines (or, in compile-only mode, promises of
     // them) in `pipelineCache`; counting the new entries is the only progress it offers.
     const backend = tf.backend() as unknown as { pipelineCache?: Record<string, unknown>; checkCompileCompletionAsync?: () => Promise<void> };
     if (typeof backend.checkCompileCompletionAsync !== 'function') return 0;
     const before = new Set(Object.keys(backend.pipelineCache ?? {}));
-    const s = this.shape(batch);
     tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', true);
     try {
-      tf.tidy(() => {
-        const rng = new Rng(1);
-        const xK = randn([...s.tensor], rng) as tf.Tensor4D;
-        const z = randn([batch, generator.config.nz], rng) as tf.Tensor2D;
-        const k = Math.min(2, schedule.T);
-        const pred = generator.apply(xK, tf.fill([batch], k, 'int32'), z) as tf.Tensor4D;
-        samplePosterior(schedule, pred, xK, k, randn([...s.tensor], rng));
-      });
+      this.stepOnce(batch);
     } finally {
       tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
     }
@@ -239,7 +338,7 @@ export class DdganEngine {
 
   /** One sampling run from x_T, streaming every step; remembers its states for re-rolls. */
   async generate(params: GenerateParams, onStep: StepSink, signal?: AbortSignal): Promise<Omit<GenerateResult, 'backend'>> {
-    const batch = checkBatch(params.batch);
+    const batch = this.checkBatch(params.batch);
     const seed = checkSeed(params.seed);
     const minStepMs = checkMinStepMs(params.minStepMs);
     const T = this.requireModel().schedule.T;

@@ -30,6 +30,7 @@ import { decodeModelFile } from '../core/io/modelFile';
 import { defaultGeneratorConfig, validateGeneratorConfig, type GeneratorConfig } from '../core/models/generator';
 import { Network } from '../core/models/network';
 import { Rng, randn } from '../core/rng';
+import { batchWithin } from './batchLimit';
 import { chooseBackend } from './chooseBackend';
 import { DdganEngine, checkBatch } from './ddganEngine';
 import { ERROR_NAMES, EngineFailure, isCancellation, messageOf, serialize } from './errors';
@@ -51,6 +52,7 @@ import {
   type AdapterFacts,
   type BackendFailure,
   type BackendName,
+  type BatchLimit,
   type Command,
   type CommandType,
   type EngineEvent,
@@ -373,8 +375,27 @@ async function loadModel(params: LoadModelParams, progress: (p: ProgressOf<'load
     throwIfAborted(signal);
   }
   const model = engine.adopt(params.name, ck);
-  const warmup = await engine.warmup(batch, progress, signal);
-  return { model, backend, bytes, downloadMs, warmup, memory: engine.memory() };
+  const { warmup, batchLimit } = await measureAndWarm(batch, params.batchSizes, progress, signal);
+  return { model, backend, bytes, downloadMs, warmup, memory: engine.memory(), batchLimit };
+}
+
+/**
+ * After a load: the batch limit of the new model on this backend, then the warm-up at the
+ * requested batch, or under the limit if that batch is over it (the UI lowers its batch to
+ * match when it sees the limit).
+ */
+async function measureAndWarm(batch: number, offered: unknown, progress: (p: WarmupProgress) => void, signal: AbortSignal) {
+  let batchLimit: BatchLimit | undefined;
+  try {
+    batchLimit = await engine.measureBatchLimit();
+  } catch (e) {
+    // The limit keeps users away from a failure; not knowing it is no reason to fail the load.
+    console.warn(`could not measure the batch limit on ${tf.getBackend()}: ${messageOf(e)}`);
+  }
+  throwIfAborted(signal);
+  const sizes = Array.isArray(offered) ? offered.filter((b): b is number => typeof b === 'number') : [];
+  const warmup = await engine.warmup(batchWithin(batch, batchLimit?.maxBatch ?? null, sizes), progress, signal);
+  return { warmup, batchLimit };
 }
 
 /** A model file from the user: unpacked and validated here, then used like a loaded model. */
@@ -393,8 +414,8 @@ async function importModel(params: ImportModelParams, progress: (p: WarmupProgre
   }
   const model = engine.adopt(params.name, ck);
   const downloadMs = performance.now() - t0;
-  const warmup = await engine.warmup(batch, progress, signal);
-  return { model, backend, bytes: params.bytes.byteLength, downloadMs, warmup, memory: engine.memory() };
+  const { warmup, batchLimit } = await measureAndWarm(batch, params.batchSizes, progress, signal);
+  return { model, backend, bytes: params.bytes.byteLength, downloadMs, warmup, memory: engine.memory(), batchLimit };
 }
 
 // ─── training ───────────────────────────────────────────────────────────────────────────

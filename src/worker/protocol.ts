@@ -138,6 +138,35 @@ export interface LoadModelParams {
   readonly url: string;
   /** Batch size to warm up for (shader compilation happens per shape on GPU backends). */
   readonly warmupBatch: number;
+  /**
+   * The batch sizes the UI offers. If `warmupBatch` is over the model's `maxBatch` on this
+   * backend, the largest of these that fits is warmed up instead (else `maxBatch` itself).
+   */
+  readonly batchSizes?: readonly number[];
+}
+
+/**
+ * A backend's cap on the size of one tensor, in bytes: a WebGPU device limit, WebGL's
+ * texture size (MAX_TEXTURE_SIZE² floats) or the wasm heap budget for one tensor
+ * (src/worker/batchLimit.ts says how each is derived).
+ */
+export interface TensorLimit {
+  readonly name: 'maxStorageBufferBindingSize' | 'maxBufferSize' | 'WEBGL_MAX_TEXTURE_SIZE' | 'wasmTensorBudget';
+  readonly bytes: number;
+}
+
+/** The largest batch the loaded generator can run on the current backend, and why. */
+export interface BatchLimit {
+  /** Largest usable batch; null: no cap on this backend (cpu), or nothing grows with the batch. */
+  readonly maxBatch: number | null;
+  /** Measured bytes per example of the largest tensor of one sampling step. */
+  readonly bytesPerExample: number;
+  /** Headroom factor applied to `bytesPerExample` before dividing the limit by it. */
+  readonly safety: number;
+  /** The kernel that tensor belongs to ('FusedConv2D', 'FusedConv2D im2col', …). */
+  readonly kernel: string;
+  /** The smallest of the backend's limits, which binds; null where there is none. */
+  readonly limit: TensorLimit | null;
 }
 
 /** The model as loaded in the worker. */
@@ -168,6 +197,8 @@ export interface LoadModelResult {
   readonly downloadMs: number;
   readonly warmup: WarmupResult;
   readonly memory: EngineMemory;
+  /** Measured after the load, before the warm-up (which runs at a batch under it). */
+  readonly batchLimit?: BatchLimit;
 }
 
 export type WarmupPhase = 'compile' | 'run';
@@ -416,6 +447,8 @@ export interface ImportModelParams {
   readonly name: string;
   readonly bytes: ArrayBuffer;
   readonly warmupBatch: number;
+  /** As in LoadModelParams. */
+  readonly batchSizes?: readonly number[];
 }
 
 export type TrainingControlParams = Record<string, never>;

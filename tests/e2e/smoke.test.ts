@@ -88,6 +88,29 @@ async function runProbe(t: TrackedPage, baseChannels: number, batch: number): Pr
   };
 }
 
+/**
+ * Waits for the tiny model to load and checks the batch limit the engine measured for it
+ * (Model panel): positive, under the named limit with its headroom, one more batch over it,
+ * and far above every offered batch, so no batch radio is disabled.
+ */
+async function expectBatchLimit(t: TrackedPage, limitName: RegExp): Promise<string> {
+  const state = await waitForState(t.page, 'model-status', ['ready', 'error'], INIT_TIMEOUT);
+  if (state !== 'ready') throw new Error(`model load failed: ${await t.page.getByTestId('model-error').innerText()}\n${t.problemLines().join('\n')}`);
+  const num = async (name: string): Promise<number> => Number(await attr(t, 'model-max-batch', name));
+  const maxBatch = await num('data-value');
+  const bytes = await num('data-bytes-per-example');
+  const safety = await num('data-safety');
+  const limitBytes = await num('data-limit-bytes');
+  const name = await attr(t, 'model-max-batch', 'data-limit-name');
+  expect(name).toMatch(limitName);
+  expect(bytes).toBeGreaterThan(0);
+  expect(maxBatch).toBeGreaterThanOrEqual(64);
+  expect(maxBatch * bytes * safety).toBeLessThanOrEqual(limitBytes);
+  expect((maxBatch + 1) * Math.ceil(bytes * safety)).toBeGreaterThan(limitBytes);
+  for (const b of [1, 4, 16, 64]) expect(await t.page.getByTestId(`batch-${b}`).isDisabled()).toBe(false);
+  return `max batch ${maxBatch} (${bytes} B per image × ${safety} under ${name} ${limitBytes} B)`;
+}
+
 function expectHealthyProbe(p: ProbeOutcome): void {
   expect(p.shape).toEqual([2, 32, 32, 1]);
   expect(p.nonFinite).toBe(0);
@@ -121,6 +144,9 @@ describe('app shell in Chromium', () => {
     expect(/swiftshader/i.test(`${arch} ${desc}`) || fallback === 'true').toBe(true);
     expect(await attr(t, 'backend-reason', 'data-value')).toMatch(/requested explicitly/);
 
+    const limit = await expectBatchLimit(t, /^max(StorageBufferBindingSize|BufferSize)$/);
+    console.log(`webgpu batch limit: ${limit}`);
+
     const probe = await runProbe(t, 8, 2);
     expect(await attr(t, 'probe-backend', 'data-value')).toBe('webgpu');
     expectHealthyProbe(probe);
@@ -144,6 +170,10 @@ describe('app shell in Chromium', () => {
     const initMs = Date.now() - tStart;
     expect(await attr(t, 'backend', 'data-value')).toBe('wasm');
     expect(await attr(t, 'backend-reason', 'data-value')).toMatch(/^auto: .*software/);
+
+    const limit = await expectBatchLimit(t, /^wasmTensorBudget$/);
+    expect(await attr(t, 'model-max-batch', 'data-limit-bytes')).toBe(String(1024 ** 3));
+    console.log(`wasm batch limit: ${limit}`);
 
     const probe = await runProbe(t, 8, 2);
     expect(await attr(t, 'probe-backend', 'data-value')).toBe('wasm');

@@ -4,29 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createAppStore, type AppStore } from '../../src/store/store';
-import { MODEL_INDEX_FORMAT, type ModelIndexEntry } from '../../src/store/modelCatalog';
+import { MODEL_INDEX_FORMAT } from '../../src/store/modelCatalog';
+import { fakeModelEntry } from './fakeModel';
 import type { EngineApi, GenerateParams, LoadModelParams, RerollParams, StepProgress } from '../../src/worker/protocol';
 import { EngineError } from '../../src/worker/client';
 import { trainingStubs } from './trainingStubs';
 
 const S = 2;
 const T = 4;
-const entry: ModelIndexEntry = {
-  name: 'm',
-  path: 'm/',
-  description: 'fake',
-  kind: 'ddgan-generator',
-  T,
-  imageSize: S,
-  channels: 1,
-  paramCount: 10,
-  weightBytes: 400,
-  dataset: null,
-  iterations: null,
-  wallSeconds: null,
-  createdAt: null,
-  metrics: {},
-};
+const entry = fakeModelEntry(S, T);
 const buf = (batch: number, v: number): ArrayBuffer => new Uint8ClampedArray(batch * S * S * 4).fill(v).buffer;
 const memory = { numTensors: 7, numBytes: 100 };
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -112,7 +98,7 @@ describe('app store', () => {
     expect(s.models.selected).toBe('m');
     expect(s.models.status).toBe('ready');
     expect(s.models.warmBatches).toEqual([1]);
-    expect(calls.load).toEqual([{ name: 'm', url: 'http://127.0.0.1:1/models/m/', warmupBatch: 1 }]);
+    expect(calls.load).toEqual([{ name: 'm', url: 'http://127.0.0.1:1/models/m/', warmupBatch: 1, batchSizes: [1, 4, 16, 64] }]);
     expect(s.engine.memory).toEqual(memory);
   });
 

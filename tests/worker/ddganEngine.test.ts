@@ -155,4 +155,47 @@ describe('DdganEngine', () => {
     expect(() => fresh.adopt('empty', { meta: files.modelJson, networks: {}, state: {} })).toThrow(/no DD-GAN generator/);
     expect(tf.memory().numTensors).toBe(n);
   });
+
+  it('measures the batch limit on wasm: positive, within the 1 GiB budget, no leak', async () => {
+    const n = tf.memory().numTensors;
+    const limit = await engine.measureBatchLimit();
+    expect(tf.memory().numTensors).toBe(n);
+    expect(engine.batchLimit).toEqual(limit);
+    expect(limit.limit).toEqual({ name: 'wasmTensorBudget', bytes: 1024 ** 3 });
+    // The largest tensor of a step is at least a feature map of the base channels at full
+    // resolution, and (no im2col copy on wasm) at most a few of them concatenated: weights,
+    // which do not grow with the batch, are not counted.
+    const featureMap = S * S * TINY_CONFIG.baseChannels * 4;
+    expect(limit.bytesPerExample).toBeGreaterThanOrEqual(featureMap);
+    expect(limit.bytesPerExample).toBeLessThanOrEqual(4 * featureMap);
+    expect(limit.kernel).not.toMatch(/im2col/);
+    expect(limit.maxBatch).toBeGreaterThan(0);
+    expect(limit.maxBatch! * limit.bytesPerExample * limit.safety).toBeLessThanOrEqual(1024 ** 3);
+    expect((limit.maxBatch! + 1) * Math.ceil(limit.bytesPerExample * limit.safety)).toBeGreaterThan(1024 ** 3);
+  });
+
+  it('refuses warm-ups and runs over a measured limit, naming the limit', async () => {
+    const measured = await engine.measureBatchLimit();
+    // A device that holds the largest tensor of 3 examples (with headroom), not of 4.
+    const bytes = 3 * Math.ceil(measured.bytesPerExample * measured.safety);
+    const tight = await engine.measureBatchLimit([{ name: 'maxStorageBufferBindingSize', bytes }]);
+    try {
+      expect(tight.maxBatch).toBe(3);
+      await expect(engine.generate({ batch: 4, seed: 1, minStepMs: 0 }, () => undefined)).rejects.toMatchObject({
+        code: 'bad-request',
+        message: expect.stringMatching(/batch 4 is too large.*maxStorageBufferBindingSize.*largest usable batch is 3/),
+      });
+      await expect(engine.warmup(4, () => undefined)).rejects.toMatchObject({ code: 'bad-request' });
+      // At the limit it runs.
+      const { result } = await generate(5, 3);
+      expect(result.batch).toBe(3);
+    } finally {
+      await engine.measureBatchLimit();
+    }
+    // A new model starts without a limit until it is measured.
+    const fresh = new DdganEngine();
+    fresh.adopt('tiny', parseCheckpoint(files.modelJson, files.weights));
+    expect(fresh.batchLimit).toBeNull();
+    fresh.unload();
+  });
 });

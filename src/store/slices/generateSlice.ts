@@ -26,6 +26,7 @@ export function initialGen(batch: BatchSize, seed: number | undefined, slowMotio
     stats: null,
     error: null,
     count: 0,
+    batchNotice: null,
   };
 }
 

@@ -1,8 +1,21 @@
-/** Models slice: the catalog (models/index.json), loading with progress, warm-up per batch. */
+/**
+ * Models slice: the catalog (models/index.json), loading with progress, warm-up per batch,
+ * and the batch limit a loaded model reports for this backend (src/worker/batchLimit.ts):
+ * a batch over it is lowered once, with a notice, and cannot be chosen again.
+ */
 import { toSerializedError } from '../../worker/client';
+import { batchOverLimit, batchWithin } from '../../worker/batchLimit';
+import type { LoadModelResult } from '../../worker/protocol';
 import { parseModelIndex, pickModel } from '../modelCatalog';
-import type { AppActions, ModelsSlice } from '../types';
+import { BATCH_SIZES, isBatchSize } from '../settings';
+import type { AppActions, AppState, ModelsSlice } from '../types';
 import type { SliceContext } from './context';
+
+/** True when the loaded model cannot run `batch` on this backend. */
+export function isBatchOverLimit(s: AppState, batch: number): boolean {
+  const max = s.models.result?.batchLimit?.maxBatch ?? null;
+  return max !== null && batch > max;
+}
 
 export function initialModels(selected: string | null): ModelsSlice {
   return {
@@ -23,8 +36,26 @@ export function initialModels(selected: string | null): ModelsSlice {
   };
 }
 
-export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' | 'selectModel' | 'loadModel' | 'setBatch' | 'importModelFile'> & { warmup(batch: number): Promise<void> } {
+export function modelActions(
+  ctx: SliceContext,
+): Pick<AppActions, 'loadCatalog' | 'selectModel' | 'loadModel' | 'setBatch' | 'dismissBatchNotice' | 'importModelFile'> & { warmup(batch: number): Promise<void> } {
   const { get, patch, counters, env } = ctx;
+
+  /**
+   * A model just loaded: lower the batch to the largest offered one it can run here (the
+   * worker warmed up that one already), saying why; a load that lowers nothing clears an
+   * older notice, which was about another model or backend.
+   */
+  function applyBatchLimit(result: LoadModelResult): void {
+    const batch = get().gen.batch;
+    const allowed = batchWithin(batch, result.batchLimit?.maxBatch ?? null, BATCH_SIZES);
+    if (allowed === batch || !isBatchSize(allowed)) {
+      if (get().gen.batchNotice !== null) patch('gen', { batchNotice: null });
+      return;
+    }
+    const why = batchOverLimit(result.batchLimit, batch);
+    patch('gen', { batch: allowed, batchNotice: `Batch ${batch} is too large for this model on ${result.backend}: ${why}. Using batch ${allowed}.` });
+  }
 
   async function warmup(batch: number): Promise<void> {
     const generation = ++counters.warmup;
@@ -98,7 +129,7 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
       const batch = s.gen.batch;
       try {
         const result = await env.engine.loadModel(
-          { name: entry.name, url: new URL(entry.path, env.indexUrl).href, warmupBatch: batch },
+          { name: entry.name, url: new URL(entry.path, env.indexUrl).href, warmupBatch: batch, batchSizes: BATCH_SIZES },
           {
             onProgress: (p) => {
               if (!current()) return;
@@ -110,6 +141,7 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
         if (!current()) return;
         patch('models', { status: 'ready', result, warmup: null, warmBatches: [result.warmup.batch], loadedBytes: result.bytes, totalBytes: result.bytes });
         patch('engine', { memory: result.memory });
+        applyBatchLimit(result);
         await ensureWarm();
       } catch (e) {
         if (!current()) return;
@@ -132,12 +164,13 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
       try {
         const bytes = await file.arrayBuffer();
         const result = await env.engine.importModel(
-          { name: file.name, bytes, warmupBatch: s.gen.batch },
+          { name: file.name, bytes, warmupBatch: s.gen.batch, batchSizes: BATCH_SIZES },
           { onProgress: (p) => current() && patch('models', { status: 'warming', warmup: p }) },
         );
         if (!current()) return;
         patch('models', { status: 'ready', result, warmup: null, warmBatches: [result.warmup.batch], loadedBytes: result.bytes, totalBytes: result.bytes });
         patch('engine', { memory: result.memory });
+        applyBatchLimit(result);
         await ensureWarm();
       } catch (e) {
         if (!current()) return;
@@ -146,8 +179,13 @@ export function modelActions(ctx: SliceContext): Pick<AppActions, 'loadCatalog' 
     },
 
     async setBatch(batch) {
-      patch('gen', { batch });
+      if (isBatchOverLimit(get(), batch)) return;
+      patch('gen', { batch, batchNotice: null });
       await ensureWarm();
+    },
+
+    dismissBatchNotice() {
+      patch('gen', { batchNotice: null });
     },
   };
 }
