@@ -80,6 +80,25 @@ export function sampleDiffusionSteps(
   return out;
 }
 
+/** The settings of Diffusion-GAN's diffusion and adaptive T, shared by the toy and image recipes. */
+export interface DiffusionGanSettings {
+  /** σ of the diffusion noise, in the coordinates the networks see. */
+  readonly noiseStd: number;
+  readonly tMin: number;
+  readonly tMax: number;
+  /** d_target of the adaptive T: r_d above it means D is too sure of the reals (T goes up). */
+  readonly target: number;
+  /** Step of p per update. */
+  readonly delta: number;
+  /** Iterations between adaptive-T updates (r_d is averaged over them). */
+  readonly adaptEvery: number;
+  /** Starting p (T = T_min + round(p (T_max − T_min))). */
+  readonly pInit: number;
+  readonly tDist: DiffusionStepDistribution;
+  /** Share of the examples shown to D undiffused (t = 0); the official code uses ½. */
+  readonly cleanShare: number;
+}
+
 export interface AdaptiveTState {
   /** Position in [0, 1] between T_min and T_max. */
   readonly p: number;

@@ -58,7 +58,7 @@ import {
   tFromP,
   type AdaptiveTState,
   type DiffusionGanSchedule,
-  type DiffusionStepDistribution,
+  type DiffusionGanSettings,
 } from './diffusionGan';
 
 export const TOY_RECIPES = ['gan', 'diffusion-gan', 'ddgan'] as const;
@@ -100,23 +100,8 @@ export interface GanRecipeConfig extends ToyCommonConfig {
   readonly recipe: 'gan';
 }
 
-export interface DiffusionGanRecipeConfig extends ToyCommonConfig {
+export interface DiffusionGanRecipeConfig extends ToyCommonConfig, DiffusionGanSettings {
   readonly recipe: 'diffusion-gan';
-  /** σ of the diffusion noise, model coordinates. */
-  readonly noiseStd: number;
-  readonly tMin: number;
-  readonly tMax: number;
-  /** d_target of the adaptive T. */
-  readonly target: number;
-  /** Step of p per update. */
-  readonly delta: number;
-  /** Iterations between adaptive-T updates (r_d is averaged over them). */
-  readonly adaptEvery: number;
-  /** Starting p (T = T_min + round(p (T_max − T_min))). */
-  readonly pInit: number;
-  readonly tDist: DiffusionStepDistribution;
-  /** Share of the examples shown to D undiffused (t = 0); the official code uses ½. */
-  readonly cleanShare: number;
 }
 
 export interface DdganRecipeConfig extends ToyCommonConfig {

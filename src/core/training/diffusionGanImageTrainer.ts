@@ -50,7 +50,7 @@ import {
   tFromP,
   type AdaptiveTState,
   type DiffusionGanSchedule,
-  type DiffusionStepDistribution,
+  type DiffusionGanSettings,
 } from '../toy/diffusionGan';
 import {
   ImageGanTrainerBase,
@@ -61,23 +61,8 @@ import {
   type TrainStepStats,
 } from './imageGan';
 
-export interface DiffusionGanImageTrainConfig extends ImageGanTrainConfig {
+export interface DiffusionGanImageTrainConfig extends ImageGanTrainConfig, DiffusionGanSettings {
   readonly recipe: 'diffusion-gan';
-  /** σ of the diffusion noise (data scale [−1, 1]). */
-  readonly noiseStd: number;
-  readonly tMin: number;
-  readonly tMax: number;
-  /** d_target of the adaptive T: r_d above it means D is too sure of the reals (T goes up). */
-  readonly target: number;
-  /** Step of p per update. */
-  readonly delta: number;
-  /** Iterations between adaptive-T updates (r_d is averaged over them). */
-  readonly adaptEvery: number;
-  /** Starting p. */
-  readonly pInit: number;
-  readonly tDist: DiffusionStepDistribution;
-  /** Share of D's examples shown undiffused (t = 0). */
-  readonly cleanShare: number;
 }
 
 export function defaultDiffusionGanTrainConfig(overrides: Partial<DiffusionGanImageTrainConfig> = {}): DiffusionGanImageTrainConfig {
