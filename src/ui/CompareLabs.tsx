@@ -139,8 +139,9 @@ export function ClassControlSection() {
         <StatusPill testId="guided-status" state={run.status} />
       </div>
       <p className="muted small">
-        A noise-aware classifier p(y | x, σ) pushes every step toward the chosen digit, with strength s. Larger s: the judge recognises the digit more
-        often (precision), but the batch looks more alike (diversity falls).
+        A noise-aware classifier p(y | x, σ) pushes each sampling step toward the chosen digit, with strength s (a DD-GAN's last step adds no noise,
+        so it cannot be pushed, and a T = 1 model not at all). Larger s: the judge recognises the digit more often (precision), but the batch
+        looks more alike (diversity falls).
       </p>
       {!choice.guide && (
         <p className="warning small" data-testid="guided-no-guide">

@@ -57,8 +57,8 @@ export type CheckpointLoader = (ref: CompareModelRef, onProgress: (loadedBytes: 
 export interface GuidanceAdapters {
   /** sampleDdpm's `guidance`: ∇_x log p(y | x_t, t), unscaled (the scale goes in `guidanceScale`). */
   ddpm(schedule: DdpmSchedule): (xT: tf.Tensor4D, t: number) => tf.Tensor4D | null;
-  /** sampleDdgan's `meanShift`: s · Σ_k · ∇_x log p(y | x_k), the scale included. */
-  ddgan(schedule: DdganSchedule): (xK: tf.Tensor4D, k: number) => tf.Tensor4D | null;
+  /** sampleDdgan's `meanShift`: s · Σ_k · ∇ log p(y | μ, σ_{k−1}) at the posterior mean μ, the scale included. */
+  ddgan(schedule: DdganSchedule): (xK: tf.Tensor4D, k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D | null;
 }
 
 export type GuidanceFactory = (guide: Network, label: number, scale: number) => GuidanceAdapters;

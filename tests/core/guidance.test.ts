@@ -212,17 +212,24 @@ describe('guided sampling on the two-point toy problem', () => {
     expect(guided).toBeGreaterThan(Math.max(0.85, unguided + 0.25));
   });
 
-  it('the DD-GAN shift is s · var_k · ∇log p at σ_k, and nothing at k = 1', async () => {
+  it('the DD-GAN shift is s · var_k · ∇log p at the posterior mean and σ_{k−1}, and nothing at k = 1', async () => {
     const schedule = ddganSchedule(4);
     const shiftAt = ddganMeanShift(trained, schedule, 1, 2.5);
     const x = randn([2, SIZE, SIZE, 1], new Rng(9)) as tf.Tensor4D;
-    expect(shiftAt(x, 1)).toBeNull();
-    expect(ddganMeanShift(trained, schedule, 1, 0)(x, 3)).toBeNull();
-    const got = shiftAt(x, 3)!;
-    const want = tf.tidy(() => classifierGradient(trained, x, Math.sqrt(1 - schedule.alphaBars[3]), 1).mul(2.5 * schedule.posteriorVariance[3]));
-    const diff = tf.tidy(() => got.sub(want).abs().max());
+    const x0 = randn([2, SIZE, SIZE, 1], new Rng(10)).mul(0.5) as tf.Tensor4D;
+    expect(shiftAt(x, 1, x0)).toBeNull();
+    expect(ddganMeanShift(trained, schedule, 1, 0)(x, 3, x0)).toBeNull();
+    const got = shiftAt(x, 3, x0)!;
+    const want = tf.tidy(() => {
+      const mean = x0.mul(schedule.posteriorC1[3]).add(x.mul(schedule.posteriorC2[3])) as tf.Tensor4D;
+      return classifierGradient(trained, mean, Math.sqrt(1 - schedule.alphaBars[2]), 1).mul(2.5 * schedule.posteriorVariance[3]);
+    });
+    // the gradient where diffusion code often takes it (x_k, σ_k) is a different number
+    const atXk = tf.tidy(() => classifierGradient(trained, x, Math.sqrt(1 - schedule.alphaBars[3]), 1).mul(2.5 * schedule.posteriorVariance[3]));
+    const [diff, other] = tf.tidy(() => [got.sub(want).abs().max(), got.sub(atXk).abs().max()]);
     expect((await diff.data())[0]).toBeLessThan(1e-6);
-    tf.dispose([x, got, want, diff]);
+    expect((await other.data())[0]).toBeGreaterThan(1e-4);
+    tf.dispose([x, x0, got, want, atXk, diff, other]);
   });
 });
 

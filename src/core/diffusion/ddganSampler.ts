@@ -42,7 +42,7 @@ export interface DdganSampleOptions {
    * Optional mean shift for the posterior step (classifier guidance): given x_k and k,
    * returns a tensor added to the posterior mean.
    */
-  readonly meanShift?: (xK: tf.Tensor4D, k: number) => tf.Tensor4D | null;
+  readonly meanShift?: (xK: tf.Tensor4D, k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D | null;
   /** Called after each step; the step's tensors are disposed once it resolves. */
   readonly onStep?: (step: DdganStep) => void | Promise<void>;
   readonly signal?: AbortSignal;
@@ -93,7 +93,7 @@ export async function sampleDdgan(
         const kVec = tf.fill([batch], k, 'int32') as tf.Tensor1D;
         const pred = generator.apply(xK, kVec, z) as tf.Tensor4D;
         const noise = randn(shape, rng);
-        const shift = opts.meanShift?.(xK, k) ?? undefined;
+        const shift = opts.meanShift?.(xK, k, pred) ?? undefined;
         return [pred, samplePosterior(schedule, pred, xK, k, noise, shift) as tf.Tensor4D];
       });
       const ms = now() - t0;

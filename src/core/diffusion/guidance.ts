@@ -12,9 +12,19 @@
  *   1. DDPM ancestral: mean ← mean + s · Σ_t · g at x_t, Σ_t the posterior variance β̃_t
  *      (`sampleDdpm` with `guidance: ddpmGuidance(…)` and `guidanceScale: s`).
  *   2. DDIM: ε̂ = ε_θ − s · √(1 − ᾱ_t) · g (the same two options; ddpm.ts picks the rule).
- *   3. DD-GAN posterior step k → k − 1: mean ← mean + s · var_k · g at x_k, with σ_k of the
- *      marginal of x_k (`sampleDdgan` with `meanShift: ddganMeanShift(…)`). var_1 = 0, so
- *      the last step (and a T = 1 model altogether) cannot be guided.
+ *   3. DD-GAN posterior step k → k − 1: mean ← mean + s · var_k · g, with g taken at the
+ *      posterior mean μ = c1_k x̂₀ + c2_k x_k and the noise level σ_{k−1} of the sample the
+ *      step draws (`sampleDdgan` with `meanShift: ddganMeanShift(…)`). var_1 = 0, so the
+ *      last step (and a T = 1 model altogether) cannot be guided.
+ *
+ * Where g is taken: the guided step draws x_{k−1} from p(x_{k−1} | x_k) p(y | x_{k−1}), and
+ * the paper's derivation expands log p(y | x_{k−1}) to first order around the mean μ, so
+ * the gradient belongs at μ, at the noise level of x_{k−1}. Diffusion code commonly takes
+ * it at x_k instead, which differs by one step out of hundreds. With T = 4 it differs by a
+ * lot: σ_3 = 0.998, σ_2 = 0.960, σ_1 = 0.692, so at x_k the classifier is asked about
+ * near-pure noise (held-out accuracy 12 % at k = 3, 44 % at k = 2), while at μ of the
+ * step 2 → 1 it sees a σ_1 image (95 %). On the shipped T = 4 model, scale 10, 100 digits
+ * toward 0..9: judge accuracy 48 % with g at x_k, 82 % with g at μ.
  *
  * Labels are one class for the whole batch or one per example. Every function here is
  * synchronous and keeps its intermediates inside tf.tidy; the returned tensor belongs to
@@ -25,6 +35,7 @@ import type { Network } from '../models/network';
 import { sigmaInput, type NoisyClassifierConfig } from '../models/noisyClassifier';
 import type { DdpmSchedule } from './ddpm';
 import type { DdganSchedule } from './schedule';
+import { posteriorMean } from './ddgan';
 import { ddganNoiseLevel, ddpmNoiseLevel } from './noiseLevel';
 
 /** One class for every example, or one class per example (length = batch). */
@@ -100,19 +111,22 @@ export function ddpmGuidance(
 }
 
 /**
- * The `meanShift` hook of `sampleDdgan`: (x_k, k) ↦ s · var_k · ∇ log p_φ(y | x_k, σ_k), or
- * null where it would be zero (s = 0, or k = 1 where the posterior has no variance), so no
- * gradient is computed there.
+ * The `meanShift` hook of `sampleDdgan`: (x_k, k, x̂₀) ↦ s · var_k · ∇ log p_φ(y | μ, σ_{k−1})
+ * with μ the unshifted posterior mean, or null where it would be zero (s = 0, or k = 1
+ * where the posterior has no variance), so no gradient is computed there.
  */
 export function ddganMeanShift(
   classifier: Network<NoisyClassifierConfig>,
   schedule: DdganSchedule,
   labels: ClassLabels,
   scale: number,
-): (xK: tf.Tensor4D, k: number) => tf.Tensor4D | null {
-  return (xK, k) => {
+): (xK: tf.Tensor4D, k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D | null {
+  return (xK, k, x0Pred) => {
     const variance = schedule.posteriorVariance[k];
     if (scale === 0 || !(variance > 0)) return null;
-    return tf.tidy(() => classifierGradient(classifier, xK, ddganNoiseLevel(schedule, k), labels).mul(scale * variance) as tf.Tensor4D);
+    return tf.tidy(() => {
+      const mean = posteriorMean(schedule, x0Pred, xK, k) as tf.Tensor4D;
+      return classifierGradient(classifier, mean, ddganNoiseLevel(schedule, k - 1), labels).mul(scale * variance) as tf.Tensor4D;
+    });
   };
 }
