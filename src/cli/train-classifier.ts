@@ -1,5 +1,5 @@
 /**
- * npm run train -- --model classifier --data mnist --out public/models/mnist-classifier [--iters N]
+ * npm run train -- --model classifier --data mnist --out public/models/mnist-classifier [--iters N (default 4000)]
  *
  * Trains the clean MNIST classifier (the judge of the evaluation) on the training split and
  * reports its accuracy on the held-out split, which goes into model.json.
@@ -17,7 +17,7 @@ import { ClassifierTrainer, accuracy, predictAll } from '../core/training/classi
 import { serializeCheckpoint } from '../core/models/checkpoint';
 import { DATASETS, isDatasetKey } from '../core/data/catalog';
 
-const USAGE = 'usage: npm run train -- --model classifier --data mnist --out DIR [--iters N] [--batch B] [--lr X] [--seed S]';
+const USAGE = 'usage: npm run train -- --model classifier --data mnist --out DIR [--iters N (default 4000)] [--batch B] [--lr X] [--seed S]';
 const args = parseCli(USAGE, {
   model: { type: 'string' },
   data: { type: 'string', default: 'mnist' },
@@ -37,7 +37,7 @@ const train = await loadDataset(DATASETS[key].train);
 const heldOut = await loadDataset(DATASETS[key].heldOut);
 const config = defaultClassifierConfig({ channels: train.channels, numClasses: train.numClasses ?? 10 });
 const net = Network.create(config, 7) as Network<ClassifierConfig>;
-const iters = num(args.iters, 'iters', 1500);
+const iters = num(args.iters, 'iters', 4000);
 const lr = num(args.lr, 'lr', 2e-3);
 const trainer = new ClassifierTrainer(net, train, { batch: num(args.batch, 'batch', 64), lr, maxShift: 2, seed: num(args.seed, 'seed', 0) });
 console.log(`classifier: ${net.paramCount().toLocaleString()} params, ${(net.flopsPerExample() / 1e6).toFixed(1)} MFLOP/image`);
