@@ -8,7 +8,8 @@
  *   2. DDPM checkpoints: ancestral (all N steps) and DDIM with each of `ddimSteps` (η = 0).
  *      Ancestral sampling costs N network calls per image (~200× a T = 4 DD-GAN sample), so
  *      it runs on `nSlow` images instead of n, and the table says so.
- *   3. Guidance (`nGuided` images per row): for each DD-GAN with T ≥ 2 and each DDPM with
+ *   3. Guidance (`nGuided` images per row): for each DD-GAN (T = 1 too: its one step is
+ *      steered by the last-step guide, guidance.ts) and each DDPM with
  *      DDIM-`guidedDdimSteps`, every scale s in `scales`, targets cycling over the classes (sample i → class i mod 10), so
  *      precision and recall against the whole held-out split stay meaningful: judge accuracy
  *      (the judge, never the guide) should rise with s and recall fall.
@@ -175,7 +176,7 @@ export async function evaluationTable(opts: TableOptions): Promise<EvalTable> {
             floor = { n, fd: r.fd, precision: r.precision, recall: r.recall, classKl: r.classes.klToUniform };
           }
         }
-        if (guide) await guidedRows(ck, m, j, guide, { n: nGuided, batch, seed, scales, guidedDdimSteps, log }, guided, notes);
+        if (guide) await guidedRows(ck, m, j, guide, { n: nGuided, batch, seed, scales, guidedDdimSteps, log }, guided);
       } finally {
         disposeCheckpoint(ck);
       }
@@ -210,15 +211,10 @@ async function guidedRows(
   guide: LoadedGuide,
   o: { n: number; batch: number; seed: number; scales: number[]; guidedDdimSteps: number; log: (line: string) => void },
   out: GuidedRow[],
-  notes: string[],
 ): Promise<void> {
   let source: ImageSource;
   if (m.kind === 'ddgan') {
     source = sourceOf(ck);
-    if (source.kind === 'ddgan' && source.generator.config.T < 2) {
-      notes.push(`${m.name}: T = 1 has no posterior noise to shift, so it has no guidance rows`);
-      return;
-    }
   } else {
     source = sourceOf(ck, { kind: 'ddim', steps: o.guidedDdimSteps, eta: 0 });
   }
@@ -257,7 +253,8 @@ export function formatTable(t: EvalTable): string {
       `## Classifier guidance (guide "${t.guide}", judged by "${t.judge.name}")`,
       '',
       `Targets cycle over the classes (sample i → class i mod 10), so precision and recall are against all of ${DATASETS.mnist.heldOut}. ` +
-        'Judge accuracy: share of samples the judge assigns to their target class (chance 10 %). NFE counts network calls; each guided step adds one classifier gradient (a forward and a backward pass).',
+        'Judge accuracy: share of samples the judge assigns to their target class (chance 10 %). NFE counts network calls; each guided step adds one classifier gradient (a forward and a backward pass). ' +
+          "A guided DD-GAN's last step moves x_1 up the guide's gradient through the generator: each of those iterations adds a generator pass (forward and back) to NFE and a classifier gradient.",
       '',
       '| model | sampler | s | n | judge accuracy ↑ | precision | recall | Fréchet distance | NFE + classifier gradients | ms / image |',
       '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',

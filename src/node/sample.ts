@@ -17,7 +17,7 @@ import path from 'node:path';
 import { SamplingAborted, sampleDdgan, type DdganStep } from '../core/diffusion/ddganSampler';
 import { ddimTimesteps, ddpmSchedule, sampleDdpm, type DdpmSampler, type DdpmStep } from '../core/diffusion/ddpm';
 import { ddganSchedule } from '../core/diffusion/schedule';
-import { ddganMeanShift, ddpmGuidance } from '../core/diffusion/guidance';
+import { LAST_STEP_GUIDE_ITERATIONS, ddganLastStepGuide, ddganMeanShift, ddpmGuidance } from '../core/diffusion/guidance';
 import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
 import type { EpsNetConfig } from '../core/models/epsNet';
 import type { GeneratorConfig } from '../core/models/generator';
@@ -139,9 +139,18 @@ function stepsOf(source: ImageSource): number[] {
   return source.sampler.kind === 'ancestral' ? Array.from({ length: N }, (_, i) => N - i) : ddimTimesteps(N, source.sampler.steps);
 }
 
-/** Classifier gradients one guided image costs (DD-GAN: none at k = 1, where var_1 = 0). */
+/** Classifier gradients one guided image costs (DD-GAN: T − 1 mean shifts, then the last-step guide's iterations). */
 function guidedSteps(source: ImageSource): number {
-  return source.kind === 'ddgan' ? source.generator.config.T - 1 : stepsOf(source).length;
+  return source.kind === 'ddgan' ? source.generator.config.T - 1 + LAST_STEP_GUIDE_ITERATIONS : stepsOf(source).length;
+}
+
+/**
+ * Generator or ε-network passes per image. A guided DD-GAN adds the last-step guide's
+ * passes through G (each forward and back; guidance.ts `ddganLastStepGuide`).
+ */
+function networkCalls(source: ImageSource, guided: boolean): number {
+  const steps = stepsOf(source).length;
+  return source.kind === 'ddgan' && guided ? steps + LAST_STEP_GUIDE_ITERATIONS : steps;
 }
 
 const imageShape = (source: ImageSource) => (source.kind === 'ddgan' ? source.generator.config : source.eps.config);
@@ -177,6 +186,7 @@ async function runBatch(source: ImageSource, guide: Guidance | undefined, run: B
         rng: run.rng,
         signal: stop.signal,
         meanShift: guide ? ddganMeanShift(guide.classifier, schedule, run.labels!, guide.scale) : undefined,
+        inputShift: guide ? ddganLastStepGuide(guide.classifier, G, schedule, run.labels!, guide.scale) : undefined,
         onStep: run.onStep || run.maxSteps !== undefined ? (s: DdganStep) => after(G.config.T - s.k, s.xK, s.x0Pred) : undefined,
       });
     }
@@ -270,7 +280,7 @@ export async function generateImages(model: Network<GeneratorConfig> | ImageSour
     size: cfg.imageSize,
     channels: cfg.channels,
     T: steps.length,
-    nfe: steps.length,
+    nfe: networkCalls(source, !!guide && guide.scale !== 0),
     classifierCalls: guide && guide.scale !== 0 ? guidedSteps(source) : 0,
     sampler: samplerLabel(source),
     seconds,

@@ -139,9 +139,10 @@ export function ClassControlSection() {
         <StatusPill testId="guided-status" state={run.status} />
       </div>
       <p className="muted small">
-        A noise-aware classifier p(y | x, σ) pushes each sampling step toward the chosen digit, with strength s (a DD-GAN's last step adds no noise,
-        so it cannot be pushed, and a T = 1 model not at all). Larger s: the judge recognises the digit more often (precision), but the batch
-        looks more alike (diversity falls).
+        A noise-aware classifier p(y | x, σ) pushes each sampling step toward the chosen digit, with strength s. A DD-GAN's last step adds no
+        noise to push, so there its input x₁ moves up the classifier's gradient through the generator (extra
+        generator passes, counted in NFE); that also steers a T = 1 model. Larger s: the judge recognises the digit more often (precision), but
+        the batch looks more alike (diversity falls).
       </p>
       {!choice.guide && (
         <p className="warning small" data-testid="guided-no-guide">

@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { ddimTimesteps, ddpmSchedule, sampleDdpm, type DdpmSchedule } from '../core/diffusion/ddpm';
 import { ddganSchedule, type DdganSchedule } from '../core/diffusion/schedule';
-import { ddganMeanShift, ddpmGuidance } from '../core/diffusion/guidance';
+import { LAST_STEP_GUIDE_ITERATIONS, ddganLastStepGuide, ddganMeanShift, ddpmGuidance } from '../core/diffusion/guidance';
 import type { NoisyClassifierConfig } from '../core/models/noisyClassifier';
 import { meanPairwiseDistance, meanTopProbability, predictedClasses } from '../core/metrics/diversity';
 import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
@@ -57,8 +57,18 @@ export type CheckpointLoader = (ref: CompareModelRef, onProgress: (loadedBytes: 
 export interface GuidanceAdapters {
   /** sampleDdpm's `guidance`: ∇_x log p(y | x_t, t), unscaled (the scale goes in `guidanceScale`). */
   ddpm(schedule: DdpmSchedule): (xT: tf.Tensor4D, t: number) => tf.Tensor4D | null;
-  /** sampleDdgan's `meanShift`: s · Σ_k · ∇ log p(y | μ, σ_{k−1}) at the posterior mean μ, the scale included. */
-  ddgan(schedule: DdganSchedule): (xK: tf.Tensor4D, k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D | null;
+  /**
+   * sampleDdgan's hooks, the scale included: `meanShift`, s · Σ_k · ∇ log p(y | μ, σ_{k−1})
+   * at the posterior mean μ, and `inputShift`, the last-step guide through the generator.
+   */
+  ddgan(schedule: DdganSchedule, generator: Network<GeneratorConfig>): DdganGuidanceHooks;
+}
+
+export interface DdganGuidanceHooks {
+  readonly meanShift: (xK: tf.Tensor4D, k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D | null;
+  readonly inputShift: (xK: tf.Tensor4D, k: number, z: tf.Tensor2D) => tf.Tensor4D | null;
+  /** Extra passes through the generator per image (counted in the row's NFE). */
+  readonly generatorPasses: number;
 }
 
 export type GuidanceFactory = (guide: Network, label: number, scale: number) => GuidanceAdapters;
@@ -68,7 +78,11 @@ export const coreGuidance: GuidanceFactory = (guide, label, scale) => {
   const classifier = guide as Network<NoisyClassifierConfig>;
   return {
     ddpm: (schedule) => ddpmGuidance(classifier, schedule, label),
-    ddgan: (schedule) => ddganMeanShift(classifier, schedule, label, scale),
+    ddgan: (schedule, generator) => ({
+      meanShift: ddganMeanShift(classifier, schedule, label, scale),
+      inputShift: ddganLastStepGuide(classifier, generator, schedule, label, scale),
+      generatorPasses: LAST_STEP_GUIDE_ITERATIONS,
+    }),
   };
 };
 
@@ -98,6 +112,8 @@ interface Cached {
 interface PreparedRow {
   readonly spec: CompareRowSpec;
   readonly steps: number;
+  /** Network passes per image: the steps, plus a guided DD-GAN's passes of its last-step guide. */
+  readonly nfe: number;
   readonly imageSize: number;
   readonly channels: number;
   readonly sample: (hooks: SampleHooks) => Promise<tf.Tensor4D>;
@@ -427,10 +443,11 @@ export class CompareEngine {
       if (!gen) throw new EngineFailure('model-load-failed', `${spec.model.name} has no DD-GAN generator (networks: ${kindsOf(ck)})`);
       const cfg = gen.config;
       const schedule = ddganSchedule(cfg.T);
-      const meanShift = adapters?.ddgan(schedule);
+      const hooks = adapters?.ddgan(schedule, gen);
       return {
         spec,
         steps: cfg.T,
+        nfe: cfg.T + (hooks?.generatorPasses ?? 0),
         imageSize: cfg.imageSize,
         channels: cfg.channels,
         warm: () =>
@@ -442,7 +459,8 @@ export class CompareEngine {
             batch,
             rng: h.rng,
             signal: h.signal,
-            meanShift,
+            meanShift: hooks?.meanShift,
+            inputShift: hooks?.inputShift,
             onStep: (s) => h.onStep(cfg.T - s.k + 1, s.k, s.x0Pred, s.xPrev),
           }),
       };
@@ -458,6 +476,7 @@ export class CompareEngine {
     return {
       spec,
       steps,
+      nfe: steps,
       imageSize: cfg.imageSize,
       channels: cfg.channels,
       warm: () =>
@@ -557,8 +576,8 @@ export class CompareEngine {
     }
     const judged = judge ? await this.judge(judge.name, judge.net, values, shape, spec.target) : null;
     const imagesPerSecond = elapsed > 0 ? (1000 * params.batch) / elapsed : 0;
-    emit({ status: 'row-done', row: id, nfe: steps, elapsedMs: elapsed, imagesPerSecond, x0: encodeRgba(values, shape).buffer, judge: judged });
-    return { id, status: 'done', nfe: steps, elapsedMs: elapsed, imagesPerSecond };
+    emit({ status: 'row-done', row: id, nfe: row.nfe, elapsedMs: elapsed, imagesPerSecond, x0: encodeRgba(values, shape).buffer, judge: judged });
+    return { id, status: 'done', nfe: row.nfe, elapsedMs: elapsed, imagesPerSecond };
   }
 
   /** The judge's classes, confidence, accuracy and feature spread for a row's samples. */

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers';
-import { classLogProb, classifierGradient, ddganMeanShift, ddpmGuidance, labelsFor } from '../../src/core/diffusion/guidance';
+import { LAST_STEP_GUIDE_CHUNK, classLogProb, classifierGradient, ddganLastStepGuide, ddganMeanShift, ddpmGuidance, labelsFor } from '../../src/core/diffusion/guidance';
 import { ddpmSchedule, sampleDdpm, type DdpmSampler, type DdpmSchedule } from '../../src/core/diffusion/ddpm';
 import { ddganSchedule } from '../../src/core/diffusion/schedule';
 import { sampleDdgan } from '../../src/core/diffusion/ddganSampler';
@@ -233,6 +233,96 @@ describe('guided sampling on the two-point toy problem', () => {
   });
 });
 
+describe('the DD-GAN last-step guide (gradient through the generator)', () => {
+  const n = 64;
+
+  it('steers a T = 1 model, whose only step has no posterior variance, toward the class', async () => {
+    const G = exactGenerator(1);
+    const schedule = ddganSchedule(1);
+    const run = async (scale: number) => {
+      const x = await sampleDdgan(G, schedule, {
+        batch: n,
+        rng: new Rng(41),
+        meanShift: ddganMeanShift(trained, schedule, 0, scale),
+        inputShift: ddganLastStepGuide(trained, G, schedule, 0, scale),
+      });
+      const out = await sides(x);
+      x.dispose();
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    const unguided = share(await run(0), () => 0);
+    const guided = share(await run(4), () => 0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(unguided).toBeGreaterThan(0.3);
+    expect(unguided).toBeLessThan(0.7);
+    expect(guided).toBeGreaterThan(Math.max(0.85, unguided + 0.25));
+  });
+
+  it('is s · σ_1² · ∇ log p(y | G(x_1, 1, z), 0) per iteration, only at k = 1, the same in chunks as in one pass', async () => {
+    const G = exactGenerator(4);
+    const schedule = ddganSchedule(4);
+    const batch = LAST_STEP_GUIDE_CHUNK + 6;
+    const labels = Array.from({ length: batch }, (_, i) => i % 2);
+    const x = randn([batch, SIZE, SIZE, 1], new Rng(12)).mul(0.7) as tf.Tensor4D;
+    const z = randn([batch, 2], new Rng(13)) as tf.Tensor2D;
+    expect(ddganLastStepGuide(trained, G, schedule, labels, 3)(x, 2, z)).toBeNull();
+    expect(ddganLastStepGuide(trained, G, schedule, labels, 0)(x, 1, z)).toBeNull();
+    const step = 3 * (1 - schedule.alphaBars[1]);
+    // two iterations by hand, on the whole batch at once
+    const want = tf.tidy(() => {
+      const kVec = tf.fill([batch], 1, 'int32');
+      const f = (input: tf.Tensor) => classLogProb(trained, G.apply(input as tf.Tensor4D, kVec, z) as tf.Tensor4D, 0, labels).sum();
+      const x1 = x.add(tf.grad(f)(x).mul(step));
+      return x1.add(tf.grad(f)(x1).mul(step));
+    });
+    const got = ddganLastStepGuide(trained, G, schedule, labels, 3, 2)(x, 1, z)!;
+    expect(got.shape).toEqual(x.shape);
+    const [diff, moved, gain] = tf.tidy(() => {
+      const kVec = tf.fill([batch], 1, 'int32');
+      const logP = (input: tf.Tensor4D) => classLogProb(trained, G.apply(input, kVec, z) as tf.Tensor4D, 0, labels).mean();
+      return [got.sub(want).abs().max(), got.sub(x).abs().max(), logP(got).sub(logP(x))];
+    });
+    expect((await diff.data())[0]).toBeLessThan(1e-5);
+    expect((await moved.data())[0]).toBeGreaterThan(1e-3);
+    // the point of it: the guide likes what G makes from the moved x_1 better
+    expect((await gain.data())[0]).toBeGreaterThan(0);
+    tf.dispose([x, z, want, got, diff, moved, gain]);
+  });
+
+  it('the sampler feeds the corrected x_k to G and reports it; a hook that returns null changes nothing', async () => {
+    const G = exactGenerator(4);
+    const schedule = ddganSchedule(4);
+    const plain = await sampleDdgan(G, schedule, { batch: 4, rng: new Rng(5) });
+    const seen: number[] = [];
+    const unchanged = await sampleDdgan(G, schedule, {
+      batch: 4,
+      rng: new Rng(5),
+      inputShift: (_x, k) => {
+        seen.push(k);
+        return null;
+      },
+    });
+    expect(seen).toEqual([4, 3, 2, 1]);
+    const reported: number[] = [];
+    const shifted = await sampleDdgan(G, schedule, {
+      batch: 4,
+      rng: new Rng(5),
+      inputShift: (x, k) => (k === 1 ? (tf.fill(x.shape, 0.8) as tf.Tensor4D) : null),
+      onStep: async (s) => {
+        if (s.k === 1) reported.push(...(await s.xK.data()));
+      },
+    });
+    const [same, differs] = tf.tidy(() => [plain.sub(unchanged).abs().max(), plain.sub(shifted).abs().max()]);
+    expect((await same.data())[0]).toBe(0);
+    expect((await differs.data())[0]).toBeGreaterThan(1e-3);
+    expect(reported.every((v) => Math.abs(v - 0.8) < 1e-6)).toBe(true);
+    // x_1 = 0.8 everywhere: E[x₀ | x_1] leans to a (left +0.8) and b (left −0.8) equally, so
+    // the result is the same for every sample
+    tf.dispose([plain, unchanged, shifted, same, differs]);
+  });
+});
+
 describe('tensor hygiene', () => {
   it('repeated gradients and guided runs leave tf.memory().numTensors flat', async () => {
     const x = randn([4, SIZE, SIZE, 1], new Rng(2)) as tf.Tensor4D;
@@ -245,6 +335,8 @@ describe('tensor hygiene', () => {
       ddpmGuidance(trained, s, 1)(x, 500).dispose();
       (await sampleDdpm(eps, s, { batch: 4, rng: new Rng(1), sampler: { kind: 'ddim', steps: 5, eta: 0 }, guidance: ddpmGuidance(trained, s, 1), guidanceScale: 2 })).dispose();
       (await sampleDdgan(G, schedule, { batch: 4, rng: new Rng(1), meanShift: ddganMeanShift(trained, schedule, 1, 2) })).dispose();
+      const inputShift = ddganLastStepGuide(trained, G, schedule, [0, 1, 0, 1], 2);
+      (await sampleDdgan(G, schedule, { batch: 4, rng: new Rng(1), meanShift: ddganMeanShift(trained, schedule, 1, 2), inputShift })).dispose();
     };
     await once();
     const before = tf.memory().numTensors;

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, waitForState, type Harness } from './harness';
+import { LAST_STEP_GUIDE_ITERATIONS } from '../../src/core/diffusion/guidance';
 import { attr, waitModelReady } from './appDriver';
 import { TINY_CONFIG, TINY_MODEL, buildTinyCheckpoint, ensureCpuBackend } from '../fixtures/tinyCheckpoint';
 import { TINY_DDPM, TINY_DDPM_STEPS, TINY_GUIDE, TINY_JUDGE, buildTinyDdpm, buildTinyGuide, buildTinyJudge } from '../fixtures/tinyCompareModels';
@@ -144,6 +145,8 @@ describe('compare view (wasm)', () => {
     expect(history.map((r) => r.s)).toEqual(['0', '2']);
     for (const r of history) expect(r.acc >= 0 && r.acc <= 1).toBe(true);
     expect(await attr(page, 'guided-row-guided', 'data-status')).toBe('done');
+    // T = 4 steps, then the last-step guide's passes through the generator (forward and back)
+    expect(await attr(page, 'guided-row-guided-nfe', 'data-value')).toBe(String(TINY_CONFIG.T + LAST_STEP_GUIDE_ITERATIONS));
 
     await h.screenshot(page, 'compare-guided');
 

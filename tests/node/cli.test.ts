@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers';
+import { LAST_STEP_GUIDE_ITERATIONS } from '../../src/core/diffusion/guidance';
 import { serializeCheckpoint, type ModelJson } from '../../src/core/models/checkpoint';
 import { defaultClassifierConfig } from '../../src/core/models/classifier';
 import { defaultGeneratorConfig } from '../../src/core/models/generator';
@@ -252,8 +253,10 @@ describe('DDPM checkpoints and guidance: npm run sample', () => {
     const before = tf.memory().numTensors;
     const s = await sampleToDir({ checkpoint: mnistG, out: steered, n: 4, seed: 5, guide: { dir: guide, classes: 'all', scale: 50 } });
     expect(tf.memory().numTensors).toBe(before);
-    // T = 2: only step k = 2 has posterior variance to shift
-    expect(s).toMatchObject({ nfe: 2, classifierCalls: 1, guidance: { classifier: 'guide', classes: 'all', scale: 50 } });
+    // T = 2: step k = 2 shifts its posterior mean (one gradient); step 1 has no variance, so the
+    // last-step guide moves x_1 instead, one pass through G and one gradient per iteration
+    const L = LAST_STEP_GUIDE_ITERATIONS;
+    expect(s).toMatchObject({ nfe: 2 + L, classifierCalls: 1 + L, guidance: { classifier: 'guide', classes: 'all', scale: 50 } });
     expect(await sha(path.join(zero, 'grid.png'))).toBe(await sha(path.join(plain, 'grid.png')));
     expect(await sha(path.join(steered, 'grid.png'))).not.toBe(await sha(path.join(plain, 'grid.png')));
 
@@ -310,7 +313,7 @@ describe('DDPM checkpoints and guidance: npm run eval', () => {
     const copy = path.join(tmp, 'g-eval');
     await writeGenerator(copy, 1, 'mnist-train');
     const report = (await evaluateCheckpoint({ checkpoint: copy, n: 8, batch: 8, seed: 0, classifier, guide: { dir: guide, classes: 3, scale: 2 } })) as GeneratorReport;
-    expect(report.guidance).toMatchObject({ classifier: 'guide', classes: 3, scale: 2, classifierCalls: 1 });
+    expect(report.guidance).toMatchObject({ classifier: 'guide', classes: 3, scale: 2, classifierCalls: 1 + LAST_STEP_GUIDE_ITERATIONS });
     expect(report.guidance!.judgeAccuracy).toBeGreaterThanOrEqual(0);
     expect(report.guidance!.judgeAccuracy).toBeLessThanOrEqual(1);
     // the judge votes: its histogram's class-3 share is the judge accuracy for a single target
@@ -319,7 +322,7 @@ describe('DDPM checkpoints and guidance: npm run eval', () => {
     expect(report.referenceSet).toBe('mnist-test, class 3');
     expect(formatReport(report)).toContain('judge accuracy on the target class');
     const m = (await readJson(path.join(copy, 'model.json'))).metrics as Record<string, Record<string, Record<string, unknown>>>;
-    expect(m.guided['DD-GAN T = 2, class 3, s = 2']).toMatchObject({ judgeAccuracy: report.guidance!.judgeAccuracy, nfe: 2 });
+    expect(m.guided['DD-GAN T = 2, class 3, s = 2']).toMatchObject({ judgeAccuracy: report.guidance!.judgeAccuracy, nfe: 2 + LAST_STEP_GUIDE_ITERATIONS });
     expect(m.frechetDistance).toBeUndefined();
   });
 
@@ -359,7 +362,7 @@ describe('DDPM checkpoints and guidance: npm run eval', () => {
     ]);
     expect(t.guided.map((r) => [r.model, r.sampler, r.scale, r.classifierCalls])).toEqual([
       ['tiny-ddgan', 'DD-GAN T = 2', 0, 0],
-      ['tiny-ddgan', 'DD-GAN T = 2', 4, 1],
+      ['tiny-ddgan', 'DD-GAN T = 2', 4, 1 + LAST_STEP_GUIDE_ITERATIONS],
       ['tiny-ddpm', 'DDIM-3 (η = 0)', 0, 0],
       ['tiny-ddpm', 'DDIM-3 (η = 0)', 4, 3],
     ]);

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAST_STEP_GUIDE_ITERATIONS } from '../../src/core/diffusion/guidance';
 import { parseCheckpoint } from '../../src/core/models/checkpoint';
 import { hashBytes } from '../../src/store/history';
 import { CompareEngine, checkCompareParams, type CheckpointLoader } from '../../src/worker/compareEngine';
@@ -215,6 +216,8 @@ describe('CompareEngine', () => {
     const done = of(events, 'row-done');
     expect(done.map((e) => e.row)).toEqual(rows.map((r) => r.id));
     expect(of(events, 'row').map((e) => e.guided)).toEqual([false, true, true]);
+    // A guided DD-GAN row counts its last-step guide's passes through the generator.
+    expect(done.map((e) => e.nfe)).toEqual([4, 4 + LAST_STEP_GUIDE_ITERATIONS, 10]);
     for (const d of done) expect(d.judge!.accuracy).toBeGreaterThanOrEqual(0);
     // The gradient moved the samples away from the unguided ones of the same seed.
     expect(hashBytes(new Uint8Array(done[1].x0))).not.toBe(hashBytes(new Uint8Array(done[0].x0)));

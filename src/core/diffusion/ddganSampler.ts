@@ -43,6 +43,14 @@ export interface DdganSampleOptions {
    * returns a tensor added to the posterior mean.
    */
   readonly meanShift?: (xK: tf.Tensor4D, k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D | null;
+  /**
+   * Optional correction of x_k before the generator sees it (classifier guidance of the
+   * last step, which the posterior mean shift cannot reach): given x_k, k and the step's
+   * z, returns the x_k to use instead, or null to keep it. The corrected x_k is the one
+   * the step reports and the posterior mean is built from. It draws no randomness, so a
+   * seed gives the same x_T and z either way.
+   */
+  readonly inputShift?: (xK: tf.Tensor4D, k: number, z: tf.Tensor2D) => tf.Tensor4D | null;
   /** Called after each step; the step's tensors are disposed once it resolves. */
   readonly onStep?: (step: DdganStep) => void | Promise<void>;
   readonly signal?: AbortSignal;
@@ -87,15 +95,27 @@ export async function sampleDdgan(
     for (let k = startK; k >= 1; k--) {
       if (opts.signal?.aborted) throw new SamplingAborted();
       const t0 = now();
+      const z = randn([batch, cfg.nz], rng) as tf.Tensor2D;
+      let x0Pred: tf.Tensor4D;
+      let xPrev: tf.Tensor4D;
+      try {
+        const corrected = opts.inputShift?.(x, k, z) ?? null;
+        if (corrected) {
+          x.dispose();
+          x = corrected;
+        }
+        const xIn = x;
+        [x0Pred, xPrev] = tf.tidy(() => {
+          const kVec = tf.fill([batch], k, 'int32') as tf.Tensor1D;
+          const pred = generator.apply(xIn, kVec, z) as tf.Tensor4D;
+          const noise = randn(shape, rng);
+          const shift = opts.meanShift?.(xIn, k, pred) ?? undefined;
+          return [pred, samplePosterior(schedule, pred, xIn, k, noise, shift) as tf.Tensor4D];
+        });
+      } finally {
+        z.dispose();
+      }
       const xK = x;
-      const [x0Pred, xPrev] = tf.tidy(() => {
-        const z = randn([batch, cfg.nz], rng) as tf.Tensor2D;
-        const kVec = tf.fill([batch], k, 'int32') as tf.Tensor1D;
-        const pred = generator.apply(xK, kVec, z) as tf.Tensor4D;
-        const noise = randn(shape, rng);
-        const shift = opts.meanShift?.(xK, k, pred) ?? undefined;
-        return [pred, samplePosterior(schedule, pred, xK, k, noise, shift) as tf.Tensor4D];
-      });
       const ms = now() - t0;
       x = xPrev;
       try {
