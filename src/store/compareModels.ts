@@ -25,17 +25,26 @@ const sameImages = (a: { imageSize: number; channels: number }, b: { imageSize: 
   a.imageSize === b.imageSize && a.channels === b.channels;
 
 /**
- * The checkpoints to compare: the picked ones when they exist, else DD-GAN T = 4 (or the
- * first generator) and a DDPM ε-net of the same image size and data set (or any). The
- * judge and the guide are the classifiers that read the DD-GAN's images.
+ * The checkpoints to compare: the picked ones when they exist, else a DD-GAN that has a
+ * DDPM baseline of the same image size and data set, T = 4 first (then any T = 4, then the
+ * first generator: the index is sorted by name, and an emoji model must not stand in for
+ * the digits), and that DDPM ε-net (or one of the same size, or any). The judge and the
+ * guide are the classifiers that read the DD-GAN's images.
  */
 export function compareChoices(
   catalog: readonly ModelIndexEntry[],
   auxiliary: readonly AuxiliaryEntry[],
   picks: { readonly ddgan: string | null; readonly ddpm: string | null },
 ): CompareChoices {
-  const ddgan = catalog.find((m) => m.name === picks.ddgan) ?? catalog.find((m) => m.T === 4) ?? catalog[0] ?? null;
   const ddpms = auxiliary.filter((m) => m.role === 'ddpm');
+  const hasBaseline = (g: ModelIndexEntry): boolean => ddpms.some((m) => sameImages(m, g) && m.dataset === g.dataset);
+  const ddgan =
+    catalog.find((m) => m.name === picks.ddgan) ??
+    catalog.find((m) => m.T === 4 && hasBaseline(m)) ??
+    catalog.find(hasBaseline) ??
+    catalog.find((m) => m.T === 4) ??
+    catalog[0] ??
+    null;
   const ddpm =
     ddpms.find((m) => m.name === picks.ddpm) ??
     (ddgan ? ddpms.find((m) => sameImages(m, ddgan) && m.dataset === ddgan.dataset) ?? ddpms.find((m) => sameImages(m, ddgan)) : undefined) ??

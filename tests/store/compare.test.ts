@@ -277,6 +277,25 @@ describe('compare helpers', () => {
     expect(compareChoices([], [], { ddgan: 'x', ddpm: 'y' })).toEqual({ ddgan: null, ddpm: null, judge: null, guide: null });
   });
 
+  it('by default compares a DD-GAN that has a DDPM baseline, not the first name in the index', () => {
+    // sorted by name, the colour emoji model comes first; only the digits have a DDPM
+    const emoji = gen('emoji-t4', 4, { channels: 3, dataset: 'emoji' });
+    const catalog = [emoji, gen('mnist-t1', 1), gen('mnist-t4', 4)];
+    const auxiliary = [aux('mnist-ddpm', 'ddpm'), aux('mnist-judge', 'judge'), aux('mnist-guide', 'guide')];
+    expect(compareChoices(catalog, auxiliary, { ddgan: null, ddpm: null })).toMatchObject({
+      ddgan: { name: 'mnist-t4' },
+      ddpm: { name: 'mnist-ddpm' },
+      judge: { name: 'mnist-judge' },
+      guide: { name: 'mnist-guide' },
+    });
+    // without a T = 4 digit model, the T = 1 one (it has the baseline) before the emoji T = 4
+    expect(compareChoices([emoji, gen('mnist-t1', 1)], auxiliary, { ddgan: null, ddpm: null }).ddgan?.name).toBe('mnist-t1');
+    // no DDPM at all: T = 4 first, as before
+    expect(compareChoices(catalog, [], { ddgan: null, ddpm: null }).ddgan?.name).toBe('emoji-t4');
+    // a pick still wins
+    expect(compareChoices(catalog, auxiliary, { ddgan: 'emoji-t4', ddpm: null })).toMatchObject({ ddgan: { name: 'emoji-t4' }, judge: null, guide: null });
+  });
+
   it('finds stored metrics per sampler, falls back to unstated ones, and says when there are none', () => {
     expect(rowMetrics({ frechetDistance: 6.5, recall: 0.8, 'evaluation.n': 2000 }, 'ddgan')).toEqual({ values: { frechetDistance: 6.5, recall: 0.8 }, source: '', samplerUnstated: false });
     const ddpm = { 'ddim50.frechetDistance': 9, 'ddim50.precision': 0.5, 'ddpm1000.frechetDistance': 4 };
