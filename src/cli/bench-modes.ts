@@ -36,7 +36,7 @@ const REFERENCE = [
   { label: 'PacGAN4 (published)', modes: 24.8, highQualityPct: 93.6 },
 ] as const;
 
-const DEFAULT_ITERS = 6000;
+const DEFAULT_ITERS = 12000;
 const EVAL_SAMPLES = 2500;
 
 const usage = `usage: npm run bench:modes -- [--seeds N] [--iters K] [--only ${ROWS.map((r) => r.id).join(',')}] [--json FILE]

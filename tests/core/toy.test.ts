@@ -216,14 +216,15 @@ describe('toy recipes', () => {
   it('vanilla GAN: D learns to separate real from fake, and the samples spread toward the modes', async () => {
     const trainer = createToyTrainer(tiny('gan'));
     const before = toyMetrics('grid25', (await trainer.sample(500, new Rng(5))).points)!;
-    const stats = await train(trainer, 60);
+    // 150 steps: the ReLU generator's samples first bunch up (≈ 50 steps) before they spread
+    const stats = await train(trainer, 150);
     // D (on raw points) learns to score the reals above the fakes
     const margin = (from: number, to: number) => {
       const d = stats.slice(from, to).map((s) => s.dReal - s.dFake);
       return d.reduce((a, b) => a + b, 0) / d.length;
     };
-    expect(margin(40, 60)).toBeGreaterThan(0);
-    expect(margin(40, 60)).toBeGreaterThan(margin(0, 5));
+    expect(margin(130, 150)).toBeGreaterThan(0);
+    expect(margin(130, 150)).toBeGreaterThan(margin(0, 5));
     const after = toyMetrics('grid25', (await trainer.sample(500, new Rng(5))).points)!;
     // a fresh G sits near the origin, far from the corner modes
     expect(after.meanModeToPoint).toBeLessThan(before.meanModeToPoint * 0.8);
