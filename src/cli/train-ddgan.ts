@@ -22,19 +22,19 @@ import { codeVersion } from '../node/version';
 import { formatDuration, num, parseCli } from '../node/args';
 import { defaultGeneratorConfig } from '../core/models/generator';
 import { defaultDiffusionGanDiscriminatorConfig, defaultDiscriminatorConfig } from '../core/models/discriminator';
-import { DdganTrainer, defaultTrainConfig } from '../core/training/ddganTrainer';
+import { DdganTrainer, checkStepWeights, defaultTrainConfig, type DdganTrainConfig } from '../core/training/ddganTrainer';
 import { DiffusionGanImageTrainer, defaultDiffusionGanTrainConfig } from '../core/training/diffusionGanImageTrainer';
 import { IMAGE_GAN_RECIPES, defaultImageGanTrainConfig, type ImageGanRecipe, type ImageGanTrainConfig, type ImageGanTrainer, type TrainStepStats } from '../core/training/imageGan';
 import { runTrainingLoop } from '../node/trainLoop';
 import { ddganIterationFlops } from '../node/benchTraining';
-import { restoreTrainer, resumeCheckpoint, shippableCheckpoint } from '../core/training/ddganState';
+import { restoreTrainer, resumeCheckpoint, savedRecipe, shippableCheckpoint } from '../core/training/ddganState';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { Rng } from '../core/rng';
 import { trainDataName } from '../core/data/catalog';
 
 const USAGE = `usage: npm run train -- --model ddgan --data mnist|emoji --T 1|2|4|8 --out DIR
   [--recipe ddgan|diffusion-gan] [--iters N] [--batch B] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M]
-  [--lr-g X] [--lr-d X] [--r1 GAMMA] [--r1-every N] [--ema X] [--seed S] [--g-base C] [--d-base C] [--name NAME]`;
+  [--lr-g X] [--lr-d X] [--r1 GAMMA] [--r1-every N] [--ema X] [--step-weights W1,…,WT] [--seed S] [--g-base C] [--d-base C] [--name NAME]`;
 
 const args = parseCli(USAGE, {
   model: { type: 'string', default: 'ddgan' },
@@ -53,6 +53,7 @@ const args = parseCli(USAGE, {
   r1: { type: 'string' },
   'r1-every': { type: 'string' },
   ema: { type: 'string' },
+  'step-weights': { type: 'string' },
   seed: { type: 'string' },
   'g-base': { type: 'string' },
   'd-base': { type: 'string' },
@@ -85,6 +86,24 @@ const data = await loadDataset(trainDataName(args.data!));
 const channels = data.channels;
 const T = num(args.T, 'T', 4);
 
+/** --step-weights 1,2,1,1: relative frequencies of k = 1…T (DD-GAN recipe only), checked against the run's T. */
+function stepWeightsFor(runT: number, recipe: ImageGanRecipe): { stepWeights?: number[] } {
+  const text = args['step-weights'];
+  if (text === undefined) return {};
+  const fail = (why: string) => {
+    console.error(`--step-weights ${text}: ${why}\n\n${USAGE}`);
+    process.exit(2);
+  };
+  if (recipe !== 'ddgan') fail(`the ${recipe} recipe draws its own diffusion steps; step weights are for the ddgan recipe`);
+  const weights = text.split(',').map((w) => Number(w.trim()));
+  try {
+    checkStepWeights(weights, runT);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  return { stepWeights: weights };
+}
+
 let trainer: ImageGanTrainer;
 let wallSeconds = 0;
 if (args.resume) {
@@ -93,13 +112,17 @@ if (args.resume) {
     process.exit(1);
   }
   const ck = await loadCheckpointDir(args.resume);
-  // Learning rates and the R1 weight may be changed when a run continues; the new values
-  // go into the resume state and model.json, so the record stays exact.
-  const overrides: Partial<ImageGanTrainConfig> = {
+  // Learning rates, the R1 weight, the EMA decay and the step weights may be changed when a
+  // run continues; the new values go into the resume state and model.json, so the record
+  // stays exact.
+  const savedT = (ck.networks.generator?.config as { T?: number } | undefined)?.T ?? T;
+  const overrides: Partial<DdganTrainConfig> = {
+    ...stepWeightsFor(savedT, savedRecipe(ck)),
     ...(args['lr-g'] ? { lrG: num(args['lr-g'], 'lr-g', 0) } : {}),
     ...(args['lr-d'] ? { lrD: num(args['lr-d'], 'lr-d', 0) } : {}),
     ...(args.r1 ? { r1Gamma: num(args.r1, 'r1', 0) } : {}),
     ...(args['r1-every'] ? { r1Every: num(args['r1-every'], 'r1-every', 1) } : {}),
+    ...(args.ema ? { emaDecay: num(args.ema, 'ema', 0.999) } : {}),
   };
   trainer = restoreTrainer(ck, data, overrides);
   if (args.recipe !== undefined && args.recipe !== trainer.recipe) console.log(`--recipe ${args.recipe} ignored: the saved run is ${trainer.recipe} and continues as such`);
@@ -121,10 +144,11 @@ if (args.resume) {
     seed: num(args.seed, 'seed', 0),
   };
   const recipe = (args.recipe ?? 'ddgan') as ImageGanRecipe;
+  const stepWeights = stepWeightsFor(T, recipe);
   trainer =
     recipe === 'diffusion-gan'
       ? DiffusionGanImageTrainer.create(gConfig, defaultDiffusionGanDiscriminatorConfig({ channels, baseChannels: dBase }), data, defaultDiffusionGanTrainConfig(shared))
-      : DdganTrainer.create(gConfig, defaultDiscriminatorConfig({ channels, T, baseChannels: dBase }), data, defaultTrainConfig(shared));
+      : DdganTrainer.create(gConfig, defaultDiscriminatorConfig({ channels, T, baseChannels: dBase }), data, defaultTrainConfig({ ...shared, ...stepWeights }));
 }
 
 const gFlops = trainer.G.flopsPerExample();

@@ -95,6 +95,8 @@ export async function runTrainingLoop<S extends { iteration: number; ms: number 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (trainer.iteration !== lastSaved) await opts.save();
+  // Save what the steps since the last save did; a run resumed at (or past) its target took
+  // no steps, and saving then writes the model from the resume state, as the message promises.
+  if (trainer.iteration !== lastSaved || trainer.iteration === startIteration) await opts.save();
   return stopReason;
 }

@@ -44,6 +44,33 @@ describe('DD-GAN trainer', () => {
     b.dispose();
   });
 
+  it('step weights set how often each k is drawn, survive a resume, and bad weights are refused', async () => {
+    const data = toyData();
+    const config = defaultTrainConfig({ batch: 400, seed: 5, stepWeights: [0, 3, 1, 0] });
+    const a = DdganTrainer.create(gCfg, dCfg, data, config);
+    // the k of a discriminator batch's real pairs (third input of D)
+    const drawSteps = async (t: unknown) => {
+      const batch = (t as unknown as { discriminatorBatch(): { real: tf.Tensor[]; fake: tf.Tensor[] } }).discriminatorBatch();
+      const ks = Array.from(await batch.real[2].data());
+      tf.dispose([...batch.real, ...batch.fake]);
+      return ks;
+    };
+    const ks = await drawSteps(a);
+    expect(new Set(ks)).toEqual(new Set([2, 3]));
+    expect(ks.filter((k) => k === 2).length / ks.length).toBeCloseTo(0.75, 1);
+
+    const ck = await resumeCheckpoint(a, meta);
+    const b = restoreTrainer(parseCheckpoint(JSON.parse(JSON.stringify(ck.modelJson)), ck.weightData), data);
+    expect((b.config as typeof config).stepWeights).toEqual([0, 3, 1, 0]);
+    expect(await drawSteps(b)).toEqual(await drawSteps(a));
+    a.dispose();
+    b.dispose();
+
+    expect(() => DdganTrainer.create(gCfg, dCfg, data, defaultTrainConfig({ stepWeights: [1, 2, 1] }))).toThrow(/one per step k = 1…4/);
+    expect(() => DdganTrainer.create(gCfg, dCfg, data, defaultTrainConfig({ stepWeights: [1, -1, 1, 1] }))).toThrow(/non-negative/);
+    expect(() => DdganTrainer.create(gCfg, dCfg, data, defaultTrainConfig({ stepWeights: [0, 0, 0, 0] }))).toThrow(/at least one above 0/);
+  });
+
   it('the shippable checkpoint holds only the EMA generator', async () => {
     const a = DdganTrainer.create(gCfg, dCfg, toyData(), defaultTrainConfig({ batch: 4 }));
     await a.step();

@@ -147,6 +147,16 @@ export function dense(
   return tf.matMul(x, w as tf.Tensor2D).add(b) as tf.Tensor2D;
 }
 
+/** [c, c]: 1/(pixels·cg) where row and column fall in the same group of cg channels, else 0. */
+function groupAverager(c: number, cg: number, pixels: number): tf.Tensor2D {
+  const m = new Float32Array(c * c);
+  for (let i = 0; i < c; i++) {
+    const g0 = i - (i % cg);
+    for (let j = g0; j < g0 + cg; j++) m[i * c + j] = 1 / (pixels * cg);
+  }
+  return tf.tensor2d(m, [c, c]);
+}
+
 /**
  * GroupNorm without affine parameters (the affine part is supplied by the caller).
  *
@@ -163,15 +173,22 @@ export function groupNormPlain(x: tf.Tensor4D, groups: number, eps = 1e-5): tf.T
   if (c % g !== 0) throw new Error(`group norm: ${c} channels do not split into ${g} groups`);
   const cg = c / g;
   const grouped = [b, h * w, g, cg];
-  // Per-group statistics ([b, 1, g, 1]) are widened to [b, 1, g, cg] before they meet the
-  // full tensor: the wasm backend's broadcast over the innermost axis is ~3× slower than a
-  // broadcast that keeps the innermost axis whole, and these are the network's widest ops.
-  const widen = (s: tf.Tensor) => (cg === 1 ? s : tf.tile(s, [1, 1, 1, cg]));
+  // Mean of each group, repeated over the group's channels ([b, 1, g, cg]), as two matrix
+  // products: a row of 1s sums over the pixels ([b, 1, c]), then a block-diagonal [c, c]
+  // matrix averages within groups. A mean over axes [1, 3] would make the wasm backend
+  // transpose the whole tensor first (~2.5× slower at these shapes), and the statistics
+  // come out already widened, so they meet the full tensor in a broadcast that keeps the
+  // innermost axis whole (the wasm backend's fast case).
+  const groupMean = (t: tf.Tensor) =>
+    tf.tidy(() => {
+      const sums = tf.matMul(tf.ones([b, 1, h * w]), t.reshape([b, h * w, c]) as tf.Tensor3D).reshape([b, c]);
+      return (cg === 1 ? sums.div(h * w) : tf.matMul(sums, groupAverager(c, cg, h * w))).reshape([b, 1, g, cg]);
+    });
   const norm = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     const [xHat, invStd] = tf.tidy(() => {
       const xg = input.reshape(grouped);
-      const centered = xg.sub(widen(xg.mean([1, 3], true)));
-      const inv = widen(tf.rsqrt(centered.square().mean([1, 3], true).add(eps)));
+      const centered = xg.sub(groupMean(xg));
+      const inv = tf.rsqrt(groupMean(centered.square()).add(eps));
       return [centered.mul(inv), inv];
     });
     save([xHat, invStd]);
@@ -180,8 +197,8 @@ export function groupNormPlain(x: tf.Tensor4D, groups: number, eps = 1e-5): tf.T
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xh, inv] = saved;
         const dyg = dy.reshape(grouped);
-        const meanDy = widen(dyg.mean([1, 3], true));
-        const meanDyXh = widen(dyg.mul(xh).mean([1, 3], true));
+        const meanDy = groupMean(dyg);
+        const meanDyXh = groupMean(dyg.mul(xh));
         return dyg.sub(meanDy).sub(xh.mul(meanDyXh)).mul(inv).reshape([b, h, w, c]);
       },
     };

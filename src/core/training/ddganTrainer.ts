@@ -25,6 +25,21 @@ export { TrainingDiverged, type TrainStepStats } from './imageGan';
 
 export interface DdganTrainConfig extends ImageGanTrainConfig {
   readonly recipe: 'ddgan';
+  /**
+   * Relative frequencies of the steps k = 1…T in the training pairs (both D and G steps);
+   * absent: uniform, as in the official code. The step whose fakes the discriminator tells
+   * apart most easily is where the generator decides the image's shape (k = 2 for T = 4 on
+   * MNIST), and weighting it up spends more of each batch there.
+   */
+  readonly stepWeights?: readonly number[];
+}
+
+/** Checks that `weights` are T finite, non-negative frequencies with a positive sum. */
+export function checkStepWeights(weights: readonly number[], T: number): void {
+  if (weights.length !== T) throw new RangeError(`step weights: give one per step k = 1…${T} (${T} numbers), got ${weights.length}`);
+  if (!weights.every((w) => Number.isFinite(w) && w >= 0) || !weights.some((w) => w > 0)) {
+    throw new RangeError(`step weights must be non-negative numbers with at least one above 0, got ${weights.join(', ')}`);
+  }
 }
 
 export function defaultTrainConfig(overrides: Partial<DdganTrainConfig> = {}): DdganTrainConfig {
@@ -40,6 +55,7 @@ export class DdganTrainer extends ImageGanTrainerBase<DdganTrainConfig, Discrimi
     config: DdganTrainConfig,
   ) {
     if (G.config.T !== D.config.T) throw new Error(`G has T = ${G.config.T} but D has T = ${D.config.T}`);
+    if (config.stepWeights) checkStepWeights(config.stepWeights, G.config.T);
     super(G, D, Gema, data, config);
   }
 
@@ -56,12 +72,27 @@ export class DdganTrainer extends ImageGanTrainerBase<DdganTrainConfig, Discrimi
     return new DdganTrainer(G, D, Gema, data, config);
   }
 
+  /** k for each pair of the batch: uniform on 1…T, or drawn by `stepWeights`. */
   private randomSteps(): tf.Tensor1D {
     const T = this.schedule.T;
-    return tf.tensor1d(
-      Array.from({ length: this.config.batch }, () => 1 + this.rng.int(T)),
-      'int32',
-    );
+    const weights = this.config.stepWeights;
+    const draw = weights ? this.weightedStep(weights) : () => 1 + this.rng.int(T);
+    return tf.tensor1d(Array.from({ length: this.config.batch }, draw), 'int32');
+  }
+
+  private weightedStep(weights: readonly number[]): () => number {
+    const total = weights.reduce((a, b) => a + b, 0);
+    return () => {
+      let u = this.rng.uniform() * total;
+      let last = 1;
+      for (let k = 0; k < weights.length; k++) {
+        if (weights[k] === 0) continue;
+        if (u < weights[k]) return k + 1;
+        u -= weights[k];
+        last = k + 1;
+      }
+      return last; // only when rounding leaves u a hair above the total
+    };
   }
 
   /**
@@ -88,6 +119,27 @@ export class DdganTrainer extends ImageGanTrainerBase<DdganTrainConfig, Discrimi
     const { xPrev, xK, k, z, postNoise } = this.drawPair();
     const xPrevFake = tf.tidy(() => this.fakePrev(xK, k, z, postNoise));
     return { real: [xPrev, xK, k], fake: [xPrevFake, xK, k] };
+  }
+
+  /**
+   * Diagnostic: D's logits on one batch of real pairs and of fakes made from the same x_k,
+   * with each pair's k. Draws from the run's random stream, so call it on a trainer that is
+   * not going to be saved (as `npm run info -- --per-step` does), never mid-run.
+   */
+  async scorePairs(): Promise<{ k: Int32Array; real: Float32Array; fake: Float32Array }> {
+    const [k, dReal, dFake] = tf.tidy(() => {
+      const { real, fake } = this.discriminatorBatch();
+      return [real[2], this.D.apply(...real), this.D.apply(...fake)];
+    });
+    try {
+      return {
+        k: (await k.data()) as Int32Array,
+        real: (await dReal.data()) as Float32Array,
+        fake: (await dFake.data()) as Float32Array,
+      };
+    } finally {
+      tf.dispose([k, dReal, dFake]);
+    }
   }
 
   /** A fresh pair: D(x′_{k−1}, x_k, k), differentiable w.r.t. G. */
