@@ -147,12 +147,19 @@ export function dense(
   return tf.matMul(x, w as tf.Tensor2D).add(b) as tf.Tensor2D;
 }
 
+const groupAveragers = new Map<string, Float32Array>();
+
 /** [c, c]: 1/(pixels·cg) where row and column fall in the same group of cg channels, else 0. */
 function groupAverager(c: number, cg: number, pixels: number): tf.Tensor2D {
-  const m = new Float32Array(c * c);
-  for (let i = 0; i < c; i++) {
-    const g0 = i - (i % cg);
-    for (let j = g0; j < g0 + cg; j++) m[i * c + j] = 1 / (pixels * cg);
+  const key = `${c}/${cg}/${pixels}`;
+  let m = groupAveragers.get(key);
+  if (!m) {
+    m = new Float32Array(c * c);
+    for (let i = 0; i < c; i++) {
+      const g0 = i - (i % cg);
+      for (let j = g0; j < g0 + cg; j++) m[i * c + j] = 1 / (pixels * cg);
+    }
+    groupAveragers.set(key, m);
   }
   return tf.tensor2d(m, [c, c]);
 }
