@@ -136,6 +136,12 @@ export interface GeneratorReport {
   readonly generated: SetScores;
   /** The same scores for real images: the floor a perfect model would reach. */
   readonly real: SetScores & { readonly description: string };
+  /**
+   * Class statistics of the held-out reference images (MNIST only). The floor's training
+   * images were seen by the judge in its own training, so its confidence on them runs high;
+   * these are the judge's votes on digits it has never seen.
+   */
+  readonly heldOutClasses?: ClassStats;
   readonly classNames: readonly string[];
   readonly nearCopy?: NearCopyResult;
 }
@@ -388,6 +394,7 @@ export async function evaluateSource(source: ImageSource, meta: ModelJson, j: Ju
   let referenceSet: string;
   let prN: number;
   let nearCopy: NearCopyResult | undefined;
+  let heldOutClasses: ClassStats | undefined;
   if (isMnist) {
     // A run toward one class is compared with that class only; otherwise with everything.
     const cls = guide && typeof guide.classes === 'number' ? guide.classes : null;
@@ -396,6 +403,7 @@ export async function evaluateSource(source: ImageSource, meta: ModelJson, j: Ju
     reference = cls === null ? j.testJudged : pick(j.testJudged, indicesOf(test, cls), d, C);
     if (reference.count < 4) throw new Error(`${referenceSet} has only ${reference.count} images; precision/recall need at least 4`);
     prN = Math.min(n, reference.count);
+    heldOutClasses = classStats(reference.probs, reference.count, C, DEFAULT_CONFIDENCE);
     const pool = indicesOf(train, cls);
     const key = `${train.name}|${n}|${seed}|${cls ?? 'all'}`;
     let trainJudged = j.floors.get(key);
@@ -458,6 +466,7 @@ export async function evaluateSource(source: ImageSource, meta: ModelJson, j: Ju
     real: realScores,
     classNames: train.classNames && isMnist ? train.classNames : Array.from({ length: C }, (_, i) => String(i)),
     nearCopy,
+    heldOutClasses,
   };
 }
 
@@ -568,6 +577,9 @@ function generatorMetrics(report: GeneratorReport): Record<string, unknown> {
     classKlToUniform: g.classes.klToUniform,
     confidentShare: g.classes.confidentShare,
     classesPresent: g.classes.classesPresent,
+    ...(report.heldOutClasses
+      ? { heldOutConfidentShare: report.heldOutClasses.confidentShare, heldOutClassKlToUniform: report.heldOutClasses.klToUniform }
+      : {}),
     ...(report.guidance
       ? {
           judgeAccuracy: report.guidance.judgeAccuracy,
@@ -676,6 +688,8 @@ export function formatReport(report: EvalReport): string {
   }
   const g = report.generated;
   const r = report.real;
+  const h = report.heldOutClasses;
+  const withHeldOut = (floor: string, v: string | undefined) => (v === undefined ? floor : `${floor} (${report.referenceSet}: ${v})`);
   const hist = (c: ClassStats) => c.histogram.map((h, i) => `${report.classNames[i] ?? i}:${Math.round(100 * h)}`).join(' ');
   const lines = [
     `### ${report.checkpoint} (${describeRun(report)})`,
@@ -692,8 +706,8 @@ export function formatReport(report: EvalReport): string {
     `| Fréchet distance to ${report.referenceSet} (classifier features) | ${fix(g.fd)} | ${fix(r.fd)} |`,
     `| precision (k = ${DEFAULT_K}, ${report.precisionRecallN} vs ${report.precisionRecallN}) | ${pct(g.precision)} | ${pct(r.precision)} |`,
     `| recall (k = ${DEFAULT_K}) | ${pct(g.recall)} | ${pct(r.recall)} |`,
-    `| class KL to uniform (nats) | ${fix(g.classes.klToUniform, 3)} | ${fix(r.classes.klToUniform, 3)} |`,
-    `| classified with confidence ≥ ${DEFAULT_CONFIDENCE} | ${pct(g.classes.confidentShare)} | ${pct(r.classes.confidentShare)} |`,
+    `| class KL to uniform (nats) | ${fix(g.classes.klToUniform, 3)} | ${withHeldOut(fix(r.classes.klToUniform, 3), h && fix(h.klToUniform, 3))} |`,
+    `| classified with confidence ≥ ${DEFAULT_CONFIDENCE} | ${pct(g.classes.confidentShare)} | ${withHeldOut(pct(r.classes.confidentShare), h && pct(h.confidentShare))} |`,
     `| classes present | ${g.classes.classesPresent} / ${g.classes.histogram.length} | ${r.classes.classesPresent} / ${r.classes.histogram.length} |`,
     `| class histogram (%) | ${hist(g.classes)} | ${hist(r.classes)} |`,
   );
@@ -714,5 +728,11 @@ export function formatReport(report: EvalReport): string {
       '.',
     `Floor: ${r.description}. Seed ${report.seed}, ${report.date}.`,
   );
+  if (h) {
+    lines.push(
+      `The judge was trained on ${report.data}, so it is surer of those images than of digits it has never seen: ` +
+        `the values in brackets are its votes on all ${h.n} images of ${report.referenceSet}.`,
+    );
+  }
   return lines.join('\n');
 }

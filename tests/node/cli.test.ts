@@ -14,11 +14,13 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers';
 import { LAST_STEP_GUIDE_ITERATIONS } from '../../src/core/diffusion/guidance';
-import { serializeCheckpoint, type ModelJson } from '../../src/core/models/checkpoint';
+import { classStats } from '../../src/core/metrics/classes';
+import { disposeCheckpoint, serializeCheckpoint, type ModelJson } from '../../src/core/models/checkpoint';
 import { defaultClassifierConfig } from '../../src/core/models/classifier';
 import { defaultGeneratorConfig } from '../../src/core/models/generator';
 import { Network } from '../../src/core/models/network';
-import { saveCheckpointDir } from '../../src/node/checkpointDir';
+import { loadCheckpointDir, saveCheckpointDir } from '../../src/node/checkpointDir';
+import { loadDataset } from '../../src/node/data';
 import { evaluateCheckpoint, formatReport, type GeneratorReport } from '../../src/node/evaluate';
 import { evaluationTable, formatTable } from '../../src/node/evalTable';
 import { sampleToDir } from '../../src/node/sample';
@@ -148,7 +150,25 @@ describe('npm run eval (src/node/evaluate.ts)', () => {
     expect(report.generated.classes.histogram.reduce((s, h) => s + h, 0)).toBeCloseTo(1, 12);
     expect(report.nearCopy).toBeUndefined();
 
+    // the held-out class statistics are the judge's own votes on every mnist-test digit
+    const test = await loadDataset('mnist-test');
+    const judgeCk = await loadCheckpointDir(classifier);
+    const probs = tf.tidy(() => {
+      const x = tf.tensor4d(Float32Array.from(test.pixels, (v) => v / 127.5 - 1), [test.count, test.size, test.size, test.channels]);
+      return tf.softmax(judgeCk.networks.classifier.apply(x));
+    });
+    const expected = classStats(await probs.data(), test.count, 10, 0.9);
+    probs.dispose();
+    disposeCheckpoint(judgeCk);
+    const h = report.heldOutClasses!;
+    expect(h.n).toBe(test.count);
+    expect(h.counts).toEqual(expected.counts);
+    expect(h.confidentShare).toBeCloseTo(expected.confidentShare, 2);
+    expect(h.klToUniform).toBeCloseTo(expected.klToUniform, 9);
+
     const table = formatReport(report);
+    expect(table).toContain(`(mnist-test: ${h.klToUniform.toFixed(3)})`);
+    expect(table).toContain(`(mnist-test: ${(100 * h.confidentShare).toFixed(1)} %)`);
     expect(table).toContain('| Fréchet distance to mnist-test');
     expect(table).toContain('images/s');
 
@@ -158,6 +178,8 @@ describe('npm run eval (src/node/evaluate.ts)', () => {
     expect(m.frechetDistanceFloor).toBe(report.real.fd);
     expect(m.precision).toBe(report.generated.precision);
     expect(m.classesPresent).toBe(report.generated.classes.classesPresent);
+    expect(m.heldOutConfidentShare).toBe(h.confidentShare);
+    expect(m.heldOutClassKlToUniform).toBe(h.klToUniform);
     expect(m.evaluation).toMatchObject({ n: 16, seed: 1, classifier: 'tiny-judge', backend: 'wasm', trainingIterations: 0 });
     expect(m.evaluation.classifierHeldOutAccuracy).toBe(report.classifier.heldOutAccuracy);
     expect(json.weightsManifest).toBeDefined();
@@ -177,6 +199,7 @@ describe('npm run eval (src/node/evaluate.ts)', () => {
     expect(report.referenceSet).toContain('emoji');
     expect(report.nearCopy).toBeDefined();
     expect(report.nearCopy!.nGenerated).toBe(16);
+    expect(report.heldOutClasses).toBeUndefined();
     expect(report.nearCopy!.threshold).toBeGreaterThanOrEqual(0);
     // random weights do not copy training images
     expect(report.nearCopy!.share).toBe(0);
