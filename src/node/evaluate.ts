@@ -54,6 +54,7 @@ import {
 import type { ClassifierConfig } from '../core/models/classifier';
 import { disposeCheckpoint, type LoadedCheckpoint, type ModelJson } from '../core/models/checkpoint';
 import { dense } from '../core/models/layers';
+import { STANDARD_PERTURBATIONS } from '../core/metrics/perturb';
 import type { Network } from '../core/models/network';
 import type { NoisyClassifierConfig } from '../core/models/noisyClassifier';
 import { ddpmSchedule, type DdpmSampler } from '../core/diffusion/ddpm';
@@ -153,10 +154,20 @@ export interface ClassifierReport {
   readonly n: number;
   /** Clean held-out accuracy. */
   readonly heldOutAccuracy: number;
+  /** Share of held-out images the classifier puts in one class with probability ≥ 0.9 (clean classifier only). */
+  readonly heldOutConfidentShare?: number;
+  /** Accuracy and confident share on mildly perturbed held-out images (clean classifier only). */
+  readonly byPerturbation?: readonly PerturbedScores[];
   /** A noise-aware classifier's accuracy per noise level (clean included). */
   readonly byNoiseLevel?: readonly NoiseLevelAccuracy[];
   readonly backend: string;
   readonly date: string;
+}
+
+export interface PerturbedScores {
+  readonly label: string;
+  readonly accuracy: number;
+  readonly confidentShare: number;
 }
 
 export type EvalReport = GeneratorReport | ClassifierReport;
@@ -530,13 +541,28 @@ async function evaluateClassifier(ck: LoadedCheckpoint, dataDir: string, batch: 
   const net = ck.networks.classifier as Network<ClassifierConfig>;
   const heldOut = await heldOutOf(ck, dataDir);
   const all = Int32Array.from({ length: heldOut.count }, (_, i) => i);
-  const j = await judge(net, heldOut.count, batch, datasetBatches(heldOut, all, false));
+  const C = net.config.numClasses;
+  const clean = datasetBatches(heldOut, all, false);
+  const j = await judge(net, heldOut.count, batch, clean);
+  // How much the judge's confidence depends on stroke width, blur, noise and position:
+  // the same held-out digits, mildly changed (seeded noise, one seed per batch).
+  const byPerturbation: PerturbedScores[] = [];
+  for (const p of STANDARD_PERTURBATIONS) {
+    const pj = await judge(net, heldOut.count, batch, (start, size) => p.apply(clean(start, size), 1 + start));
+    byPerturbation.push({
+      label: p.label,
+      accuracy: accuracy(pj.probs, heldOut.labels!, C),
+      confidentShare: classStats(pj.probs, pj.count, C, DEFAULT_CONFIDENCE).confidentShare,
+    });
+  }
   return {
     kind: 'classifier',
     checkpoint: ck.meta.name,
     heldOut: heldOut.name,
     n: heldOut.count,
-    heldOutAccuracy: accuracy(j.probs, heldOut.labels!, net.config.numClasses),
+    heldOutAccuracy: accuracy(j.probs, heldOut.labels!, C),
+    heldOutConfidentShare: classStats(j.probs, j.count, C, DEFAULT_CONFIDENCE).confidentShare,
+    byPerturbation,
     backend: tf.getBackend(),
     date: new Date().toISOString(),
   };
@@ -626,6 +652,8 @@ export function metricsJson(report: EvalReport): Record<string, unknown> {
   if (report.kind === 'classifier') {
     return {
       heldOutAccuracy: report.heldOutAccuracy,
+      ...(report.heldOutConfidentShare !== undefined ? { heldOutConfidentShare: report.heldOutConfidentShare } : {}),
+      ...(report.byPerturbation ? { byPerturbation: report.byPerturbation } : {}),
       ...(report.byNoiseLevel ? { accuracyByNoiseLevel: report.byNoiseLevel } : {}),
       evaluation: { heldOut: report.heldOut, n: report.n, backend: report.backend, date: report.date },
     };
@@ -680,6 +708,13 @@ export function formatReport(report: EvalReport): string {
       '| metric | value |',
       '|---|---:|',
       `| held-out accuracy (${report.heldOut}, ${report.n} images) | ${pct(report.heldOutAccuracy)} |`,
+      ...(report.heldOutConfidentShare !== undefined
+        ? [`| held-out images classified with confidence ≥ ${DEFAULT_CONFIDENCE} | ${pct(report.heldOutConfidentShare)} |`]
+        : []),
+      ...(report.byPerturbation ?? []).flatMap((p) => [
+        `| accuracy, ${p.label} | ${pct(p.accuracy)} |`,
+        `| confidence ≥ ${DEFAULT_CONFIDENCE}, ${p.label} | ${pct(p.confidentShare)} |`,
+      ]),
       ...(report.byNoiseLevel ?? []).map((l) => `| accuracy at ${l.label} (σ = ${l.sigma.toFixed(3)}) | ${pct(l.accuracy)} |`),
       '',
       `backend ${report.backend}, ${report.date}`,

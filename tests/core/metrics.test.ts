@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers';
 import { Rng } from '../../src/core/rng';
+import { boxBlur, dilate, erode, shiftImages, STANDARD_PERTURBATIONS } from '../../src/core/metrics/perturb';
 import {
   classStats,
   featureStats,
@@ -347,5 +348,73 @@ describe('near copies', () => {
     expect(r.trainDuplicates).toBe(20);
     expect(r.threshold).toBeGreaterThan(0);
     expect(r.threshold).toBeLessThanOrEqual(r.medianTrainDistance);
+  });
+});
+
+describe('perturbations for the judge check (metrics/perturb.ts)', () => {
+  beforeAll(async () => {
+    await backend('cpu');
+  });
+
+  /** An 8×8 background image with ink at the given (row, col) pixels. */
+  const img = (ink: [number, number][]) => {
+    const a = new Float32Array(64).fill(-1);
+    for (const [r, c] of ink) a[r * 8 + c] = 1;
+    return tf.tensor4d(a, [1, 8, 8, 1]);
+  };
+  const inkAt = (t: tf.Tensor4D) => {
+    const v = t.dataSync();
+    return Array.from(v, (x, i) => (x > 0 ? i : -1)).filter((i) => i >= 0);
+  };
+
+  it('shift moves ink down and right, filling with background', () => {
+    const x = img([[0, 0], [7, 7]]);
+    const y = shiftImages(x, 3);
+    expect(inkAt(y)).toEqual([3 * 8 + 3]);
+    tf.dispose([x, y]);
+  });
+
+  it('dilate thickens, erode thins: a 4×4 square grows to 5×5 and shrinks to 3×3', () => {
+    const sq: [number, number][] = [];
+    for (let r = 2; r < 6; r++) for (let c = 2; c < 6; c++) sq.push([r, c]);
+    const x = img(sq);
+    const [d, e] = [dilate(x, 2), erode(x, 2)];
+    expect(inkAt(d).length).toBe(25);
+    expect(inkAt(e).length).toBe(9);
+    // a lone pixel disappears under erosion
+    const dot = img([[4, 4]]);
+    const e1 = erode(dot, 2);
+    expect(inkAt(e1)).toEqual([]);
+    tf.dispose([x, d, e, dot, e1]);
+  });
+
+  it('box blur keeps flat regions, spreads a lone pixel over its 3×3 window', () => {
+    const dot = img([[4, 4]]);
+    const b = boxBlur(dot, 3);
+    const v = b.dataSync();
+    expect(v[4 * 8 + 4]).toBeCloseTo(-1 + 2 / 9, 5);
+    expect(v[3 * 8 + 3]).toBeCloseTo(-1 + 2 / 9, 5);
+    expect(v[2 * 8 + 2]).toBeCloseTo(-1, 6);
+    const flat = tf.fill([1, 8, 8, 1], -1) as tf.Tensor4D;
+    const bf = boxBlur(flat, 3);
+    expect(Math.max(...bf.dataSync())).toBeCloseTo(-1, 6);
+    tf.dispose([dot, b, flat, bf]);
+  });
+
+  it('every standard perturbation keeps shape and range, is seeded, and leaks no tensors', () => {
+    const x = img([[2, 3], [3, 3], [4, 3], [5, 3]]);
+    const before = tf.memory().numTensors;
+    for (const p of STANDARD_PERTURBATIONS) {
+      const [a, b] = tf.tidy(() => [p.apply(x, 5), p.apply(x, 5)]);
+      expect(a.shape).toEqual(x.shape);
+      const av = a.dataSync();
+      expect(Math.min(...av)).toBeGreaterThanOrEqual(-1);
+      expect(Math.max(...av)).toBeLessThanOrEqual(1);
+      expect(Array.from(b.dataSync())).toEqual(Array.from(av));
+      expect(Array.from(av)).not.toEqual(Array.from(x.dataSync()));
+      tf.dispose([a, b]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
   });
 });

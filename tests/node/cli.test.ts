@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers';
 import { LAST_STEP_GUIDE_ITERATIONS } from '../../src/core/diffusion/guidance';
 import { classStats } from '../../src/core/metrics/classes';
+import { STANDARD_PERTURBATIONS } from '../../src/core/metrics/perturb';
 import { disposeCheckpoint, serializeCheckpoint, type ModelJson } from '../../src/core/models/checkpoint';
 import { defaultClassifierConfig } from '../../src/core/models/classifier';
 import { defaultGeneratorConfig } from '../../src/core/models/generator';
@@ -215,8 +216,38 @@ describe('npm run eval (src/node/evaluate.ts)', () => {
     expect(report).toMatchObject({ heldOut: 'mnist-test', n: 1000 });
     expect(report.heldOutAccuracy).toBeGreaterThanOrEqual(0);
     expect(report.heldOutAccuracy).toBeLessThanOrEqual(1);
+    // the judge check: the same held-out digits, mildly perturbed
+    expect(report.byPerturbation!.map((p) => p.label)).toEqual(STANDARD_PERTURBATIONS.map((p) => p.label));
+    for (const p of report.byPerturbation!) {
+      for (const v of [p.accuracy, p.confidentShare]) expect(v).toBeGreaterThanOrEqual(0);
+      for (const v of [p.accuracy, p.confidentShare]) expect(v).toBeLessThanOrEqual(1);
+    }
+    // blurring changes what a (random) network sees: its accuracy moves
+    const table = formatReport(report);
+    expect(table).toContain('| accuracy, 3×3 box blur |');
+    expect(table).toContain(`| held-out images classified with confidence ≥ 0.9 | ${(100 * report.heldOutConfidentShare!).toFixed(1)} % |`);
     const m = (await readJson(path.join(classifier, 'model.json'))).metrics as Record<string, unknown>;
     expect(m.heldOutAccuracy).toBe(report.heldOutAccuracy);
+    expect(m.heldOutConfidentShare).toBe(report.heldOutConfidentShare);
+    expect(m.byPerturbation).toEqual(report.byPerturbation);
+  });
+
+  it('the shipped judge: perturbed held-out digits cost it accuracy and confidence, deterministically', async () => {
+    const shipped = path.resolve('public/models/mnist-classifier');
+    const before = tf.memory().numTensors;
+    const report = await evaluateCheckpoint({ checkpoint: shipped, write: false });
+    expect(tf.memory().numTensors).toBe(before);
+    if (report.kind !== 'classifier') throw new Error('expected a classifier report');
+    const stored = (await readJson(path.join(shipped, 'model.json'))).metrics as Record<string, unknown>;
+    expect(report.heldOutAccuracy).toBe(stored.heldOutAccuracy);
+    expect(report.heldOutConfidentShare!).toBeGreaterThan(0.9);
+    const scores = report.byPerturbation!;
+    for (const p of scores) expect(p.accuracy).toBeLessThanOrEqual(report.heldOutAccuracy + 0.005);
+    // thinning and shifting are real changes for a conv net trained on centred digits
+    expect(Math.min(...scores.map((p) => p.accuracy))).toBeLessThan(report.heldOutAccuracy - 0.002);
+    expect(Math.min(...scores.map((p) => p.confidentShare))).toBeLessThan(report.heldOutConfidentShare! - 0.01);
+    const again = await evaluateCheckpoint({ checkpoint: shipped, write: false });
+    expect(again.kind === 'classifier' && again.byPerturbation).toEqual(scores);
   });
 
   it('a missing judge is an error that names the fix', async () => {
