@@ -222,7 +222,7 @@ describe('npm run eval (src/node/evaluate.ts)', () => {
       for (const v of [p.accuracy, p.confidentShare]) expect(v).toBeGreaterThanOrEqual(0);
       for (const v of [p.accuracy, p.confidentShare]) expect(v).toBeLessThanOrEqual(1);
     }
-    // blurring changes what a (random) network sees: its accuracy moves
+    // the table prints each perturbation's accuracy and the clean confident share
     const table = formatReport(report);
     expect(table).toContain('| accuracy, 3×3 box blur |');
     expect(table).toContain(`| held-out images classified with confidence ≥ 0.9 | ${(100 * report.heldOutConfidentShare!).toFixed(1)} % |`);
