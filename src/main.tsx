@@ -2,20 +2,24 @@
  * Entry point of the UI thread: one engine worker, one store, one React root, and the glue
  * between the store and the page's URL and localStorage (the store itself never touches them).
  *
- * URL (src/ui/urlState.ts): `?model=…&batch=1|4|16|64&seed=…&backend=…&slow=1`. A link with a
+ * URL (src/ui/urlState.ts): `?model=…&batch=1|4|16|64&seed=…&backend=…&slow=1`; also
+ * `?threads=1…8` for the wasm backend (src/worker/wasmThreads.ts). A link with a
  * seed reproduces its picture: the page generates once as soon as the model is ready.
- * The backend override is remembered in localStorage; a `?backend=` in the URL wins.
+ * The backend override is remembered in localStorage (not webgpu on a software adapter, which
+ * is slow: engine.remember); a `?backend=` in the URL wins.
  * Nothing is put on `window`; tests drive the page through its controls and `data-testid`s.
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { canGenerate, createAppStore } from './store/store';
-import { parseUrlState, writeUrlState } from './ui/urlState';
+import { parseUrlState, urlStateOf, writeUrlState } from './ui/urlState';
 import { EngineClient } from './worker/client';
 import { idbSessions } from './store/idbSessions';
 import { memorySessions } from './store/sessions';
 import { isBackendRequest, type BackendRequest } from './worker/protocol';
+import { ensureCrossOriginIsolation } from './worker/pageIsolation';
+import { parseThreadsParam } from './worker/wasmThreads';
 import './ui/app.css';
 
 const BACKEND_KEY = 'ddgan-web.backend';
@@ -41,13 +45,19 @@ function rememberBackend(b: BackendRequest): void {
 const { state: fromUrl, problems } = parseUrlState(location.search);
 for (const p of problems) console.warn(`ignoring URL parameter ${p}`);
 
+// Threads for the wasm backend need a cross-origin isolated page: on a static host without
+// COOP/COEP this registers public/coi-sw.js and reloads once (before any model is fetched).
+const isolation = await ensureCrossOriginIsolation();
+const threadsParam = parseThreadsParam(location.search);
+if (threadsParam.problem) console.warn(`ignoring URL parameter ${threadsParam.problem}`);
+
 async function fetchJson(url: string): Promise<unknown> {
   const res = await fetch(url, { cache: 'no-cache' });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }
 
-const engine = new EngineClient();
+const engine = new EngineClient(undefined, { wasm: { threads: threadsParam.threads, threadsProblem: threadsParam.problem, isolation } });
 const store = createAppStore(
   {
     engine,
@@ -62,17 +72,11 @@ const store = createAppStore(
 );
 
 // Store → URL and localStorage. Only a backend the user picked is remembered; the URL keeps
-// what reproduces the current picture (model, batch, the seed of the last run).
+// what reproduces the current picture (model, batch and seed of the last run: urlStateOf).
 store.subscribe((s, prev) => {
-  if (s.engine.requested !== prev.engine.requested) rememberBackend(s.engine.requested);
-  const seed = s.gen.stats?.seed ?? (s.gen.randomSeed ? undefined : s.gen.seed);
-  const search = writeUrlState(location.search, {
-    model: s.models.selected ?? undefined,
-    batch: s.gen.batch,
-    seed,
-    slow: s.gen.slowMotion ? true : undefined,
-    backend: s.engine.requested === 'auto' ? undefined : s.engine.requested,
-  });
+  // A choice that runs this slowly (webgpu on a software adapter) is forgotten: next visit is auto.
+  if (s.engine.requested !== prev.engine.requested || s.engine.remember !== prev.engine.remember) rememberBackend(s.engine.remember ? s.engine.requested : 'auto');
+  const search = writeUrlState(location.search, urlStateOf(s));
   if (search !== location.search) history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
 });
 

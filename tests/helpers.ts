@@ -2,8 +2,9 @@
 import { useNodeBackend } from '../src/node/backend';
 import type { BackendName } from '../src/core/backend';
 
-export async function backend(name: BackendName = 'wasm'): Promise<void> {
-  await useNodeBackend(name);
+/** Switches to `name`; wasm runs one thread unless asked (test files already run in parallel). */
+export async function backend(name: BackendName = 'wasm', threads = 1): Promise<void> {
+  await useNodeBackend(name, { threads });
 }
 
 /** max |a − b| / max |b|: the relative error used by the kernel tests. */

@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { useNodeBackend } from '../node/backend';
+import { BACKEND_CLI_OPTIONS, BACKEND_USAGE, useBackendFromArgs } from '../node/backend';
 import { formatDuration, num, parseCli } from '../node/args';
 import { Rng } from '../core/rng';
 import { modeCoverage } from '../core/metrics/modes2d';
@@ -43,9 +43,11 @@ const usage = `usage: npm run bench:modes -- [--seeds N] [--iters K] [--only ${R
   --seeds N   seeds per recipe (default 3)
   --iters K   training iterations per run, one D and one G update each (default ${DEFAULT_ITERS})
   --only IDS  comma-separated subset of the recipes
-  --json FILE also write the per-run results and the table as JSON`;
+  --json FILE also write the per-run results and the table as JSON
+  ${BACKEND_USAGE}`;
 
 const args = parseCli(usage, {
+  ...BACKEND_CLI_OPTIONS,
   seeds: { type: 'string' },
   iters: { type: 'string' },
   only: { type: 'string' },
@@ -65,7 +67,7 @@ if (unknown.length > 0) {
 }
 const rows = ROWS.filter((r) => wanted.includes(r.id));
 
-await useNodeBackend('wasm');
+await useBackendFromArgs(args, usage);
 console.error(`backend ${tf.getBackend()}, tfjs ${tf.version.tfjs}, node ${process.version}; ${rows.length} recipes × ${seeds} seeds × ${iters} iterations`);
 
 interface RunResult {

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --only kernels,generator,samplers,training,browser] [--out DIR] [--tiny] [--repeats N]
+ * npm run bench [-- --only kernels,generator,samplers,training,webgpu,browser] [--out DIR] [--tiny] [--repeats N] [--backend wasm|webgpu|cpu]
  * Timing tables, all measured in one run on this machine (src/node/benchSuite.ts). Sections:
  *  - kernels: the wasm conv gradient kernels against the wasm forward conv on the same
  *    shapes (GFLOP/s), and the stock Conv2DBackpropInput for contrast.
@@ -7,14 +7,21 @@
  *    1, 16, 64; GFLOP/s as a share of the same backend's dense matmul rate.
  *  - samplers: DD-GAN T = 4 vs DDPM-1000 ancestral and DDIM-50, per image, batch 16.
  *  - training: DD-GAN training images/s at batch 32.
+ *  - webgpu: WebGPU in Node (Dawn, src/node/webgpuNode.ts) against wasm in the same process:
+ *    a generator call at batch 1 and 4 and a (tiny-config) DD-GAN training iteration, with
+ *    how far the two backends' results agree. Runs where Node gets a WebGPU adapter (a GPU's
+ *    Vulkan driver, or SwiftShader from Debian's chromium), skipped with a line otherwise.
  *  - browser: the built app in headless Chromium on wasm, webgl and webgpu (src/node/benchBrowser.ts):
  *    cold start vs repeat visit, warm time per step and per image, worker-to-canvas latency,
  *    and the main thread (long tasks, frame rate) over --duration seconds of generation and
  *    of fine-tuning. Runs where Chromium is installed; the default run skips it with a line
  *    saying why otherwise, and `--only browser` fails instead.
  * Tables go to stdout; with --out DIR also DIR/BENCHMARKS.md and DIR/bench.json.
+ * --backend picks the backend of the kernels/generator/samplers/training sections (default
+ * wasm; the kernels section is wasm-only and is skipped on the others).
  */
 import { num, parseCli } from '../node/args';
+import { BACKEND_CLI_OPTIONS, BACKEND_USAGE, useBackendFromArgs } from '../node/backend';
 import { isSectionId, machineMarkdown, runBenchSuite, SECTIONS, writeBenchReport, type SectionId } from '../node/benchSuite';
 import { sectionMarkdown } from '../node/benchUtil';
 import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../node/benchBrowser';
@@ -22,9 +29,11 @@ import { BROWSER_BACKENDS, isBrowserBackend, type BrowserBackend } from '../node
 const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(',')}] [--out DIR] [--tiny] [--repeats N]
   [--checkpoint DIR] [--ddpm-checkpoint DIR] [--state DIR] [--batches 1,16,64] [--sampler-batch 16]
   [--ddpm-steps 20] [--train-iters 4] [--train-batch 32] [--matmul 1024]
-  [--duration 30] [--browser-backends ${BROWSER_BACKENDS.join(',')}]`;
+  [--webgpu-batches 1,4] [--duration 30] [--browser-backends ${BROWSER_BACKENDS.join(',')}]
+  ${BACKEND_USAGE}`;
 
 const args = parseCli(USAGE, {
+  ...BACKEND_CLI_OPTIONS,
   only: { type: 'string' },
   out: { type: 'string' },
   tiny: { type: 'boolean', default: false },
@@ -38,6 +47,7 @@ const args = parseCli(USAGE, {
   'train-iters': { type: 'string' },
   'train-batch': { type: 'string' },
   matmul: { type: 'string' },
+  'webgpu-batches': { type: 'string' },
   duration: { type: 'string' },
   'browser-backends': { type: 'string' },
 });
@@ -59,6 +69,7 @@ const positiveInt = (value: string | undefined, name: string): number | undefine
   return n;
 };
 const batches = args.batches?.split(',').map((b) => positiveInt(b.trim(), 'batches')!);
+const webgpuBatches = args['webgpu-batches']?.split(',').map((b) => positiveInt(b.trim(), 'webgpu-batches')!);
 const browserBackends: BrowserBackend[] = [];
 for (const b of (args['browser-backends'] ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
   if (!isBrowserBackend(b)) fail(`--browser-backends: unknown backend "${b}" (backends: ${BROWSER_BACKENDS.join(', ')})`);
@@ -67,9 +78,13 @@ for (const b of (args['browser-backends'] ?? '').split(',').map((x) => x.trim())
 const duration = args.duration === undefined ? undefined : num(args.duration, 'duration', NaN);
 if (duration !== undefined && !(duration > 0)) fail(`--duration must be a positive number of seconds, got "${args.duration}"`);
 
+// Checks --backend / --threads and starts that backend (a one-line message and exit if it cannot).
+const backend = await useBackendFromArgs(args, USAGE);
 const report = await runBenchSuite({
   only,
   tiny: args.tiny,
+  backend: backend.backend,
+  threads: backend.threads,
   repeats: positiveInt(args.repeats, 'repeats'),
   checkpoint: args.checkpoint,
   ddpmCheckpoint: args['ddpm-checkpoint'],
@@ -80,6 +95,7 @@ const report = await runBenchSuite({
   trainIters: positiveInt(args['train-iters'], 'train-iters'),
   trainBatch: positiveInt(args['train-batch'], 'train-batch'),
   matmulSize: positiveInt(args.matmul, 'matmul'),
+  webgpuBatches,
   browserBackends,
   durationS: duration,
   command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),

@@ -12,51 +12,44 @@
  * --sampler ancestral (all 1000 steps) or ddim (default: 50 steps, η = 0). --class steers
  * either kind toward a class with the noise-aware classifier --guide (classifier guidance).
  * The same checkpoint, options, seed and batch size give byte-identical PNGs on the same backend.
+ * Every flag is checked before the backend starts (src/node/cliFlags.ts).
  */
 import path from 'node:path';
-import { useNodeBackend } from '../node/backend';
-import { num, parseCli } from '../node/args';
+import { BACKEND_CLI_OPTIONS, BACKEND_USAGE, useBackendFromArgs } from '../node/backend';
+import { errorLine, flags, parseCli, requireFlags, stringOptions, usageExit } from '../node/args';
+import { SAMPLE_FLAGS } from '../node/cliFlags';
+import { readCheckpointFlag } from '../node/resumeArgs';
 import { sampleToDir } from '../node/sample';
 import { SAMPLER_CLI_OPTIONS, SAMPLER_USAGE, guideFromArgs, samplerFromArgs } from '../node/samplerArgs';
 
-const USAGE = `usage: npm run sample -- --checkpoint DIR --n N --seed S --out OUT [--frames] [--batch B]\n  ${SAMPLER_USAGE}`;
+const USAGE = `usage: npm run sample -- --checkpoint DIR --n N --seed S --out OUT [--frames] [--batch B (1–1000)]\n  ${SAMPLER_USAGE}\n  ${BACKEND_USAGE}`;
 const args = parseCli(USAGE, {
-  checkpoint: { type: 'string' },
-  n: { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  batch: { type: 'string' },
+  ...BACKEND_CLI_OPTIONS,
+  ...stringOptions(SAMPLE_FLAGS),
   frames: { type: 'boolean', default: false },
   ...SAMPLER_CLI_OPTIONS,
 });
-if (!args.checkpoint || !args.out) {
-  console.error(`${!args.checkpoint ? '--checkpoint' : '--out'} is required\n\n${USAGE}`);
-  process.exit(2);
-}
-const n = num(args.n, 'n', 64);
-const batch = num(args.batch, 'batch', 64);
-if (!Number.isInteger(n) || n < 1 || !Number.isInteger(batch) || batch < 1) {
-  console.error(`--n and --batch must be positive whole numbers\n\n${USAGE}`);
-  process.exit(2);
-}
+requireFlags(args, ['checkpoint', 'out']);
+const f = flags(args, SAMPLE_FLAGS);
 let sampler: ReturnType<typeof samplerFromArgs>;
 let guide: ReturnType<typeof guideFromArgs>;
 try {
   sampler = samplerFromArgs(args);
   guide = guideFromArgs(args);
 } catch (e) {
-  console.error(`${(e as Error).message}\n\n${USAGE}`);
-  process.exit(2);
+  usageExit((e as Error).message);
 }
+await readCheckpointFlag('checkpoint', f.checkpoint!);
+if (guide) await readCheckpointFlag('guide', guide.dir);
 
-await useNodeBackend('wasm');
+await useBackendFromArgs(args, USAGE);
 try {
   const s = await sampleToDir({
-    checkpoint: args.checkpoint,
-    out: args.out,
-    n,
-    seed: num(args.seed, 'seed', 0),
-    batch,
+    checkpoint: f.checkpoint!,
+    out: f.out!,
+    n: f.n,
+    seed: f.seed,
+    batch: f.batch,
     frames: args.frames,
     sampler,
     guide,
@@ -65,11 +58,11 @@ try {
   console.log(
     `wrote ${s.n} samples of ${s.checkpoint} (${s.sampler}, ${s.nfe} network calls/image` +
       (s.guidance ? `, guided toward class ${s.guidance.classes} with s = ${s.guidance.scale}: ${s.classifierCalls} classifier gradients/image` : '') +
-      `, seed ${s.seed}) to ${path.resolve(args.out)}: ` +
+      `, seed ${s.seed}) to ${path.resolve(f.out!)}: ` +
       `${s.imagesPerSecond.toFixed(1)} images/s, ${s.msPerImage.toFixed(1)} ms/image on ${s.backend}` +
       (s.frames ? `, frames for ${Math.min(s.n, 64)} samples` : ''),
   );
 } catch (e) {
-  console.error(`sample failed: ${(e as Error).message}`);
+  console.error(`sample failed: ${errorLine(e)}`);
   process.exit(1);
 }

@@ -4,151 +4,143 @@
  * `--recipe` picks the training objective of a fresh run (src/core/training/imageGan.ts):
  * 'ddgan' (default; pair discriminator) or 'diffusion-gan' (discriminator on diffused images
  * of the whole sampling chain, adaptive T_dg). Either way the model is a DD-GAN generator.
- * A resumed run keeps the recipe it was saved with.
+ * A resumed run keeps the recipe, the data, the batch and the architecture it was saved with.
  *
  * Trains on the wasm backend with the project's gradient kernels. Writes the shippable
  * checkpoint (EMA generator) to --out and the resume state to --state (default
- * <out>/../<name>.state). Stops cleanly on Ctrl-C / SIGTERM or after --minutes, saving
- * first, so a run can continue across several sessions with --resume.
+ * <out>.state, or the --resume folder). Stops cleanly on Ctrl-C / SIGTERM or after
+ * --minutes, saving first, so a run can continue across several sessions with --resume.
+ *
+ * Every flag is checked before the backend starts (src/node/cliFlags.ts), and so is a
+ * --resume state. Each update is watched for a divergence that stays finite (losses or
+ * logits exploding, src/core/training/divergence.ts) and each save for collapsed samples and
+ * non-finite weights; a diverged run stops without writing, so the last good save survives.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { useNodeBackend } from '../node/backend';
+import { BACKEND_CLI_OPTIONS, BACKEND_USAGE, useBackendFromArgs } from '../node/backend';
 import { loadDataset } from '../node/data';
-import { loadCheckpointDir, saveCheckpointDir } from '../node/checkpointDir';
+import { saveCheckpointDir } from '../node/checkpointDir';
 import { writeGridPng } from '../node/png';
 import { codeVersion } from '../node/version';
-import { formatDuration, num, parseCli } from '../node/args';
-import { defaultGeneratorConfig } from '../core/models/generator';
+import { flags, formatDuration, parseCli, requireFlags, stringOptions, usageExit } from '../node/args';
+import { TRAIN_DDGAN_FLAGS } from '../node/cliFlags';
+import { adoptResumeState, checkResumeIters, noteIgnoredOnResume, parseResumeState, readResumeState, resumeDataName } from '../node/resumeArgs';
+import { leaveTsxRelay } from '../node/tsxRelay';
+import { defaultGeneratorConfig, validateGeneratorConfig, type GeneratorConfig } from '../core/models/generator';
 import { defaultDiffusionGanDiscriminatorConfig, defaultDiscriminatorConfig } from '../core/models/discriminator';
 import { DdganTrainer, checkStepWeights, defaultTrainConfig, type DdganTrainConfig } from '../core/training/ddganTrainer';
 import { DiffusionGanImageTrainer, defaultDiffusionGanTrainConfig } from '../core/training/diffusionGanImageTrainer';
-import { IMAGE_GAN_RECIPES, defaultImageGanTrainConfig, type ImageGanRecipe, type ImageGanTrainConfig, type ImageGanTrainer, type TrainStepStats } from '../core/training/imageGan';
+import { defaultImageGanTrainConfig, type ImageGanRecipe, type ImageGanTrainConfig, type ImageGanTrainer, type TrainStepStats } from '../core/training/imageGan';
 import { runTrainingLoop } from '../node/trainLoop';
+import { checkWeightGrowth, weightRms } from '../node/weightScale';
 import { ddganIterationFlops } from '../node/benchTraining';
 import { restoreTrainer, resumeCheckpoint, savedRecipe, shippableCheckpoint } from '../core/training/ddganState';
+import { checkImageGanResumeMeta } from '../core/training/resumeStateCheck';
+import { DivergenceMonitor, checkSamples, checkWeights } from '../core/training/divergence';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { Rng } from '../core/rng';
 import { trainDataName } from '../core/data/catalog';
 
+await leaveTsxRelay();
+
 const USAGE = `usage: npm run train -- --model ddgan --data mnist|emoji --T 1|2|4|8 --out DIR
-  [--recipe ddgan|diffusion-gan] [--iters N] [--batch B] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M]
-  [--lr-g X] [--lr-d X] [--r1 GAMMA] [--r1-every N] [--ema X] [--step-weights W1,…,WT] [--seed S] [--g-base C] [--d-base C] [--name NAME]`;
+  [--recipe ddgan|diffusion-gan] [--iters N] [--batch B (1–512)] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M]
+  [--lr-g X] [--lr-d X] [--r1 GAMMA] [--r1-every N] [--ema X] [--step-weights W1,…,WT] [--seed S] [--g-base C] [--d-base C] [--name NAME]
+  ${BACKEND_USAGE}`;
 
-const args = parseCli(USAGE, {
-  model: { type: 'string', default: 'ddgan' },
-  data: { type: 'string', default: 'mnist' },
-  T: { type: 'string', default: '4' },
-  recipe: { type: 'string' },
-  iters: { type: 'string' },
-  batch: { type: 'string' },
-  out: { type: 'string' },
-  state: { type: 'string' },
-  resume: { type: 'string' },
-  'save-every': { type: 'string' },
-  minutes: { type: 'string' },
-  'lr-g': { type: 'string' },
-  'lr-d': { type: 'string' },
-  r1: { type: 'string' },
-  'r1-every': { type: 'string' },
-  ema: { type: 'string' },
-  'step-weights': { type: 'string' },
-  seed: { type: 'string' },
-  'g-base': { type: 'string' },
-  'd-base': { type: 'string' },
-  name: { type: 'string' },
-});
+const args = parseCli(USAGE, { ...BACKEND_CLI_OPTIONS, ...stringOptions(TRAIN_DDGAN_FLAGS) });
+// reached with another --model only when run directly; src/cli/train.ts dispatches by --model
+if (args.model !== undefined && args.model !== 'ddgan') usageExit(`--model ${args.model}: this command trains ddgan (npm run train dispatches the others)`);
+requireFlags(args, ['out']);
+const f = flags(args, TRAIN_DDGAN_FLAGS);
 
-if (args.model !== 'ddgan') {
-  // reached only when run directly; src/cli/train.ts dispatches by --model
-  console.error(`--model ${args.model} is not available here (this command trains: ddgan)\n\n${USAGE}`);
-  process.exit(2);
-}
-if (!args.out) {
-  console.error(`--out is required\n\n${USAGE}`);
-  process.exit(2);
-}
-if (args.recipe !== undefined && !(IMAGE_GAN_RECIPES as readonly string[]).includes(args.recipe)) {
-  console.error(`--recipe ${args.recipe}: use one of ${IMAGE_GAN_RECIPES.join(', ')}\n\n${USAGE}`);
-  process.exit(2);
-}
+const out = path.resolve(f.out!);
+const stateDir = path.resolve(f.state ?? f.resume ?? `${out}.state`);
+const name = f.name ?? path.basename(out);
+const iters = f.iters;
+const deadline = f.minutes !== undefined ? Date.now() + f.minutes * 60_000 : Infinity;
 
-const out = path.resolve(args.out);
-const stateDir = path.resolve(args.state ?? args.resume ?? `${out}.state`);
-const name = args.name ?? path.basename(out);
-const iters = num(args.iters, 'iters', 4000);
-const saveEvery = num(args['save-every'], 'save-every', 100);
-const deadline = args.minutes ? Date.now() + num(args.minutes, 'minutes', 0) * 60_000 : Infinity;
-
-await useNodeBackend('wasm');
-const data = await loadDataset(trainDataName(args.data!));
-const channels = data.channels;
-const T = num(args.T, 'T', 4);
-
-/** --step-weights 1,2,1,1: relative frequencies of k = 1…T (DD-GAN recipe only), checked against the run's T. */
+/** --step-weights (DD-GAN recipe only), checked against the run's T. */
 function stepWeightsFor(runT: number, recipe: ImageGanRecipe): { stepWeights?: number[] } {
-  const text = args['step-weights'];
-  if (text === undefined) return {};
-  const fail = (why: string) => {
-    console.error(`--step-weights ${text}: ${why}\n\n${USAGE}`);
-    process.exit(2);
-  };
-  if (recipe !== 'ddgan') fail(`the ${recipe} recipe draws its own diffusion steps; step weights are for the ddgan recipe`);
-  const weights = text.split(',').map((w) => Number(w.trim()));
+  const weights = f['step-weights'];
+  if (weights === undefined) return {};
+  const bad = (why: string): never => usageExit(`--step-weights ${args['step-weights']}: ${why}`);
+  if (recipe !== 'ddgan') bad(`the ${recipe} recipe draws its own diffusion steps; step weights are for the ddgan recipe`);
   try {
     checkStepWeights(weights, runT);
   } catch (e) {
-    fail((e as Error).message);
+    bad((e as Error).message);
   }
   return { stepWeights: weights };
 }
 
+// Everything about the run that can be checked without tensors, before the backend starts.
+const resume = f.resume !== undefined ? await readResumeState(f.resume, checkImageGanResumeMeta) : undefined;
+let dataName: string;
+let overrides: Partial<DdganTrainConfig> = {};
+let gConfigFresh: GeneratorConfig | undefined;
+if (resume) {
+  checkResumeIters(resume, iters);
+  dataName = resumeDataName(resume, f.data);
+  const savedG = resume.files.meta.networks.generator as { T?: number; baseChannels?: number };
+  const savedD = resume.files.meta.networks.discriminator as { baseChannels?: number };
+  const savedConfig = resume.files.meta.trainConfig as { batch?: number; seed?: number };
+  noteIgnoredOnResume(args, f, { T: savedG.T, batch: savedConfig.batch, 'g-base': savedG.baseChannels, 'd-base': savedD.baseChannels, seed: savedConfig.seed });
+  const savedT = savedG.T ?? f.T;
+  // Learning rates, the R1 weight, the EMA decay and the step weights may be changed when a
+  // run continues; the new values go into the resume state and model.json.
+  overrides = {
+    ...stepWeightsFor(savedT, savedRecipe(resume.files)),
+    ...(f['lr-g'] !== undefined ? { lrG: f['lr-g'] } : {}),
+    ...(f['lr-d'] !== undefined ? { lrD: f['lr-d'] } : {}),
+    ...(f.r1 !== undefined ? { r1Gamma: f.r1 } : {}),
+    ...(f['r1-every'] !== undefined ? { r1Every: f['r1-every'] } : {}),
+    ...(f.ema !== undefined ? { emaDecay: f.ema } : {}),
+  };
+} else {
+  dataName = trainDataName(f.data ?? 'mnist');
+  gConfigFresh = defaultGeneratorConfig({ T: f.T, baseChannels: f['g-base'], zEmbedDim: 64, tEmbedDim: 64 });
+  try {
+    validateGeneratorConfig(gConfigFresh);
+  } catch (e) {
+    usageExit(`--g-base ${f['g-base']}: ${(e as Error).message}`);
+  }
+}
+
+await useBackendFromArgs(args, USAGE);
+const data = await loadDataset(dataName);
+const channels = data.channels;
+
 let trainer: ImageGanTrainer;
 let wallSeconds = 0;
-if (args.resume) {
-  if (!existsSync(path.join(args.resume, 'model.json'))) {
-    console.error(`--resume ${args.resume}: no resume state there (model.json missing)`);
-    process.exit(1);
-  }
-  const ck = await loadCheckpointDir(args.resume);
-  // Learning rates, the R1 weight, the EMA decay and the step weights may be changed when a
-  // run continues; the new values go into the resume state and model.json, so the record
-  // stays exact.
-  const savedT = (ck.networks.generator?.config as { T?: number } | undefined)?.T ?? T;
-  const overrides: Partial<DdganTrainConfig> = {
-    ...stepWeightsFor(savedT, savedRecipe(ck)),
-    ...(args['lr-g'] ? { lrG: num(args['lr-g'], 'lr-g', 0) } : {}),
-    ...(args['lr-d'] ? { lrD: num(args['lr-d'], 'lr-d', 0) } : {}),
-    ...(args.r1 ? { r1Gamma: num(args.r1, 'r1', 0) } : {}),
-    ...(args['r1-every'] ? { r1Every: num(args['r1-every'], 'r1-every', 1) } : {}),
-    ...(args.ema ? { emaDecay: num(args.ema, 'ema', 0.999) } : {}),
-  };
-  trainer = restoreTrainer(ck, data, overrides);
-  if (args.recipe !== undefined && args.recipe !== trainer.recipe) console.log(`--recipe ${args.recipe} ignored: the saved run is ${trainer.recipe} and continues as such`);
+if (resume) {
+  const ck = parseResumeState(resume);
+  trainer = adoptResumeState(resume, () => restoreTrainer(ck, data, overrides));
+  if (f.recipe !== undefined && f.recipe !== trainer.recipe) console.log(`--recipe ${f.recipe} ignored: the saved run is ${trainer.recipe} and continues as such`);
   if (Object.keys(overrides).length) console.log(`changed on resume: ${JSON.stringify(overrides)}`);
   wallSeconds = Number((ck.meta.training as { wallSeconds?: number } | undefined)?.wallSeconds ?? 0);
   console.log(`resumed ${name} at iteration ${trainer.iteration} (${formatDuration(wallSeconds)} of training so far)`);
 } else {
-  const gConfig = defaultGeneratorConfig({ channels, T, baseChannels: num(args['g-base'], 'g-base', 16), zEmbedDim: 64, tEmbedDim: 64 });
-  const dBase = num(args['d-base'], 'd-base', 16);
+  const gConfig = { ...gConfigFresh!, channels };
+  const dBase = f['d-base'];
   const shared: ImageGanTrainConfig = {
     ...defaultImageGanTrainConfig(),
-    batch: num(args.batch, 'batch', 32),
-    lrG: num(args['lr-g'], 'lr-g', 1.6e-4),
-    lrD: num(args['lr-d'], 'lr-d', 1.25e-4),
-    r1Gamma: num(args.r1, 'r1', 0.05),
-    r1Every: num(args['r1-every'], 'r1-every', 4),
-    emaDecay: num(args.ema, 'ema', 0.999),
-    flip: args.data === 'emoji',
-    seed: num(args.seed, 'seed', 0),
+    batch: f.batch ?? 32,
+    lrG: f['lr-g'] ?? 1.6e-4,
+    lrD: f['lr-d'] ?? 1.25e-4,
+    r1Gamma: f.r1 ?? 0.05,
+    r1Every: f['r1-every'] ?? 4,
+    emaDecay: f.ema ?? 0.999,
+    flip: dataName === trainDataName('emoji'),
+    seed: f.seed ?? 0,
   };
-  const recipe = (args.recipe ?? 'ddgan') as ImageGanRecipe;
-  const stepWeights = stepWeightsFor(T, recipe);
+  const recipe: ImageGanRecipe = f.recipe ?? 'ddgan';
+  const stepWeights = stepWeightsFor(f.T, recipe);
   trainer =
     recipe === 'diffusion-gan'
       ? DiffusionGanImageTrainer.create(gConfig, defaultDiffusionGanDiscriminatorConfig({ channels, baseChannels: dBase }), data, defaultDiffusionGanTrainConfig(shared))
-      : DdganTrainer.create(gConfig, defaultDiscriminatorConfig({ channels, T, baseChannels: dBase }), data, defaultTrainConfig({ ...shared, ...stepWeights }));
+      : DdganTrainer.create(gConfig, defaultDiscriminatorConfig({ channels, T: f.T, baseChannels: dBase }), data, defaultTrainConfig({ ...shared, ...stepWeights }));
 }
 
 const gFlops = trainer.G.flopsPerExample();
@@ -166,6 +158,8 @@ console.log(
 const previewRng = new Rng(1234);
 const previewSeed = previewRng.nextU32();
 const recent: TrainStepStats[] = [];
+const startIteration = trainer.iteration;
+const monitor = new DivergenceMonitor();
 
 function meta(extra: Record<string, unknown> = {}) {
   const last = recent.slice(-50);
@@ -193,29 +187,46 @@ function meta(extra: Record<string, unknown> = {}) {
   };
 }
 
+/** The scale of every network's weights at the start, against which a blow-up is measured. */
+const startScale = weightRms(resume ? { modelJson: resume.files.meta, weightData: resume.files.weightData } : await resumeCheckpoint(trainer, meta()));
+
+/**
+ * One save: everything is made and checked first (every weight is finite, no network's
+ * weights blew up, the preview samples have not collapsed), then the resume state, the model
+ * and the preview are written. A failed check throws TrainingDiverged with nothing written.
+ */
 async function save(): Promise<void> {
+  const it = trainer.iteration;
   const m = meta();
-  await saveCheckpointDir(out, await shippableCheckpoint(trainer, m));
-  await saveCheckpointDir(stateDir, await resumeCheckpoint(trainer, m));
+  const state = await resumeCheckpoint(trainer, m);
+  const model = await shippableCheckpoint(trainer, m);
+  checkWeights(state.weightData, it);
+  checkWeights(model.weightData, it);
+  checkWeightGrowth(startScale, weightRms(state), it, startIteration);
   const x0 = await sampleDdgan(trainer.Gema, trainer.schedule, { batch: 64, rng: new Rng(previewSeed) });
   const pixels = (await x0.data()) as Float32Array;
   x0.dispose();
+  if (it > startIteration) checkSamples(pixels, it);
+  await saveCheckpointDir(stateDir, state);
+  await saveCheckpointDir(out, model);
   await writeGridPng(path.join(stateDir, 'preview.png'), { data: pixels, count: 64, size: data.size, channels }, 8, 2);
 }
 
 const stopReason = await runTrainingLoop(trainer, {
   iters,
-  saveEvery,
+  saveEvery: f['save-every'],
   deadline,
   imagesPerIteration: batch,
   flopsPerIteration: flopsPerIter,
   stateDir,
+  lastGood: resume ? { dir: path.resolve(resume.dir), iteration: resume.iteration } : null,
   save,
   onStep: (stats) => {
     wallSeconds += stats.ms / 1000;
     recent.push(stats);
     if (recent.length > 200) recent.shift();
   },
+  check: (stats) => monitor.checkStats(stats),
   describe: (stats) =>
     `D ${stats.lossD.toFixed(3)} G ${stats.lossG.toFixed(3)} ` +
     `R1 ${Number.isNaN(stats.r1) ? '  -  ' : stats.r1.toFixed(3)} | D(real) ${stats.dReal.toFixed(2)} D(fake) ${stats.dFake.toFixed(2)}` +

@@ -13,18 +13,22 @@
  * the first 250 held-out digits, the final one all of them), and the resume state
  * (weights + Adam moments + random stream) to --state (default training/<name of --out>).
  * Saves every --save-every iterations and at the end; Ctrl-C / SIGTERM / --minutes stop
- * after the current iteration and save. --resume continues bit for bit.
+ * after the current iteration and save. --resume continues bit for bit. Flags and a --resume
+ * state are checked before the backend starts; weights that are not all finite are not saved.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { useNodeBackend } from '../node/backend';
+import { BACKEND_CLI_OPTIONS, BACKEND_USAGE, useBackendFromArgs } from '../node/backend';
 import { loadDataset } from '../node/data';
-import { loadCheckpointDir, saveCheckpointDir } from '../node/checkpointDir';
+import { saveCheckpointDir } from '../node/checkpointDir';
 import { codeVersion } from '../node/version';
-import { formatDuration, num, parseCli } from '../node/args';
+import { flags, formatDuration, parseCli, requireFlags, stringOptions, usageExit } from '../node/args';
+import { TRAIN_NOISY_CLASSIFIER_FLAGS, groupNormProblem } from '../node/cliFlags';
+import { adoptResumeState, checkResumeIters, noteIgnoredOnResume, parseResumeState, readResumeState, resumeDataName } from '../node/resumeArgs';
+import { leaveTsxRelay } from '../node/tsxRelay';
 import { runTrainingLoop } from '../node/trainLoop';
-import { serializeCheckpoint } from '../core/models/checkpoint';
+import { checkWeightGrowth, weightRms } from '../node/weightScale';
+import { CheckpointError, serializeCheckpoint } from '../core/models/checkpoint';
 import { defaultNoisyClassifierConfig, type NoisyClassifierConfig } from '../core/models/noisyClassifier';
 import type { Network } from '../core/models/network';
 import {
@@ -36,66 +40,74 @@ import {
   type NoisyClassifierStepStats,
   type NoisyClassifierTrainConfig,
 } from '../core/training/noisyClassifierTrainer';
+import { checkAdamMoments, checkOneOptimizerResumeMeta } from '../core/training/resumeStateCheck';
+import { checkWeights } from '../core/training/divergence';
 import { standardNoiseLevels } from '../core/diffusion/noiseLevel';
-import { DATASETS, isDatasetKey } from '../core/data/catalog';
+import { DATASETS } from '../core/data/catalog';
 import { subset } from '../core/data/dataset';
 
-const USAGE = `usage: npm run train -- --model noisy-classifier --data mnist --out DIR
-  [--iters N] [--batch B] [--lr X] [--base C] [--save-every N] [--minutes M] [--seed S] [--resume STATE_DIR] [--state STATE_DIR]`;
-const args = parseCli(USAGE, {
-  model: { type: 'string' },
-  data: { type: 'string', default: 'mnist' },
-  out: { type: 'string' },
-  state: { type: 'string' },
-  resume: { type: 'string' },
-  iters: { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
-  base: { type: 'string' },
-  'save-every': { type: 'string' },
-  minutes: { type: 'string' },
-  seed: { type: 'string' },
-});
-if (!args.out || !isDatasetKey(args.data!) || !DATASETS[args.data as 'mnist'].heldOut) {
-  console.error(`${!args.out ? '--out is required' : `--data ${args.data} has no labelled held-out split`}\n\n${USAGE}`);
-  process.exit(2);
-}
-const key = args.data as 'mnist';
-const out = path.resolve(args.out);
-const name = path.basename(out);
-const stateDir = path.resolve(args.state ?? args.resume ?? path.join('training', name));
-const iters = num(args.iters, 'iters', 3000);
-const deadline = args.minutes ? Date.now() + num(args.minutes, 'minutes', 0) * 60_000 : Infinity;
+await leaveTsxRelay();
 
-await useNodeBackend('wasm');
+const USAGE = `usage: npm run train -- --model noisy-classifier --data mnist --out DIR
+  [--iters N] [--batch B (1–512)] [--lr X] [--base C] [--save-every N] [--minutes M] [--seed S] [--resume STATE_DIR] [--state STATE_DIR]
+  ${BACKEND_USAGE}`;
+const args = parseCli(USAGE, { ...BACKEND_CLI_OPTIONS, ...stringOptions(TRAIN_NOISY_CLASSIFIER_FLAGS) });
+requireFlags(args, ['out']);
+const f = flags(args, TRAIN_NOISY_CLASSIFIER_FLAGS);
+const heldOutName = DATASETS[f.data].heldOut;
+if (!heldOutName) usageExit(`--data ${f.data}: it has no labelled held-out split to measure a classifier on (use mnist)`);
+const key = f.data;
+const out = path.resolve(f.out!);
+const name = path.basename(out);
+const stateDir = path.resolve(f.state ?? f.resume ?? path.join('training', name));
+const iters = f.iters;
+const deadline = f.minutes !== undefined ? Date.now() + f.minutes * 60_000 : Infinity;
+
+const resume =
+  f.resume !== undefined
+    ? await readResumeState(f.resume, (m) => {
+        const s = checkOneOptimizerResumeMeta(m, ['classifier'], 'noise-aware classifier');
+        const kind = (m.networks.classifier as { kind?: unknown }).kind;
+        if (kind !== 'noisy-classifier') throw new CheckpointError(`resume state: its classifier is a ${String(kind)}, not a noisy-classifier`);
+        return s;
+      })
+    : undefined;
+if (resume) {
+  checkResumeIters(resume, iters);
+  resumeDataName(resume, f.data);
+  const savedConfig = resume.files.meta.trainConfig as { batch?: number; lr?: number; seed?: number };
+  const savedBase = (resume.files.meta.networks.classifier as { baseChannels?: number }).baseChannels;
+  noteIgnoredOnResume(args, f, { batch: savedConfig.batch, lr: savedConfig.lr, base: savedBase, seed: savedConfig.seed });
+} else {
+  const problem = groupNormProblem(defaultNoisyClassifierConfig({ baseChannels: f.base }));
+  if (problem) usageExit(`--base ${f.base}: ${problem}`);
+}
+
+await useBackendFromArgs(args, USAGE);
 const train = await loadDataset(DATASETS[key].train);
-const heldOut = await loadDataset(DATASETS[key].heldOut);
+const heldOut = await loadDataset(heldOutName);
 
 let trainer: NoisyClassifierTrainer;
 let wallSeconds = 0;
-if (args.resume) {
-  if (!existsSync(path.join(args.resume, 'model.json'))) {
-    console.error(`--resume ${args.resume}: no resume state there (model.json missing)`);
-    process.exit(1);
-  }
-  const ck = await loadCheckpointDir(args.resume);
-  const net = ck.networks.classifier;
-  if (!net || net.config.kind !== 'noisy-classifier' || !ck.meta.trainerState) {
-    throw new Error(`${args.resume} is not a noisy-classifier resume state (it needs a noisy "classifier" and its trainer state)`);
-  }
-  trainer = new NoisyClassifierTrainer(net as Network<NoisyClassifierConfig>, train, ck.meta.trainConfig as NoisyClassifierTrainConfig);
-  trainer.loadState(ck.meta.trainerState as ReturnType<NoisyClassifierTrainer['stateJson']>, ck.state);
+if (resume) {
+  const ck = parseResumeState(resume);
+  trainer = adoptResumeState(resume, () => {
+    const t = new NoisyClassifierTrainer(ck.networks.classifier as Network<NoisyClassifierConfig>, train, ck.meta.trainConfig as NoisyClassifierTrainConfig);
+    if (ck.stateValues) checkAdamMoments(ck.stateValues, t.opt.config);
+    t.loadState(resume.trainerState, ck.state);
+    return t;
+  });
   tf.dispose(Object.values(ck.state));
   wallSeconds = Number((ck.meta.training as { wallSeconds?: number } | undefined)?.wallSeconds ?? 0);
   console.log(`resumed ${name} at iteration ${trainer.iteration} (${formatDuration(wallSeconds)} of training so far)`);
 } else {
   trainer = NoisyClassifierTrainer.create(
-    defaultNoisyClassifierConfig({ channels: train.channels, numClasses: train.numClasses ?? 10, baseChannels: num(args.base, 'base', 16) }),
+    defaultNoisyClassifierConfig({ channels: train.channels, numClasses: train.numClasses ?? 10, baseChannels: f.base }),
     train,
     defaultNoisyClassifierTrainConfig({
-      batch: num(args.batch, 'batch', 64),
-      lr: num(args.lr, 'lr', 2e-3),
-      seed: num(args.seed, 'seed', 0),
+      batch: f.batch ?? 64,
+      lr: f.lr ?? 2e-3,
+      seed: f.seed ?? 0,
     }),
   );
 }
@@ -145,17 +157,24 @@ function meta() {
 const SCORE_SUBSET = 250;
 let scoredOn = 0;
 
+/** The scale of the weights at the start, against which a blow-up is measured (src/node/weightScale.ts). */
+const startIteration = trainer.iteration;
+const startScale = resume ? weightRms({ modelJson: resume.files.meta, weightData: resume.files.weightData }) : weightRms(await serializeCheckpoint({ name, createdAt: '', codeVersion: '' }, { classifier: trainer.net }));
+
+/** Both checkpoints are made and their weights checked (finite, not blown up) before either is written. */
 async function save(): Promise<void> {
   const scored = trainer.iteration >= iters ? heldOut : subset(heldOut, Array.from({ length: Math.min(SCORE_SUBSET, heldOut.count) }, (_, i) => i));
   scoredOn = scored.count;
   lastAccuracy = await accuracyAtNoiseLevels(trainer.net, scored, levels, 0);
   console.log(`held-out accuracy (${scoredOn} digits): ${lastAccuracy.map((a) => `${a.label} ${(a.accuracy * 100).toFixed(1)} %`).join(' | ')}`);
   const m = meta();
-  await saveCheckpointDir(out, await serializeCheckpoint(m, { classifier: trainer.net }));
-  await saveCheckpointDir(
-    stateDir,
-    await serializeCheckpoint({ ...m, trainConfig: trainer.config, trainerState: trainer.stateJson() }, { classifier: trainer.net }, trainer.stateTensors()),
-  );
+  const model = await serializeCheckpoint(m, { classifier: trainer.net });
+  const state = await serializeCheckpoint({ ...m, trainConfig: trainer.config, trainerState: trainer.stateJson() }, { classifier: trainer.net }, trainer.stateTensors());
+  checkWeights(state.weightData, trainer.iteration);
+  checkWeights(model.weightData, trainer.iteration);
+  checkWeightGrowth(startScale, weightRms(state), trainer.iteration, startIteration);
+  await saveCheckpointDir(stateDir, state);
+  await saveCheckpointDir(out, model);
 }
 
 // The loop calls step() without arguments: the learning rate follows the cosine over --iters.
@@ -167,11 +186,12 @@ const stepping = {
 };
 const stopReason = await runTrainingLoop(stepping, {
   iters,
-  saveEvery: num(args['save-every'], 'save-every', 250),
+  saveEvery: f['save-every'],
   deadline,
   imagesPerIteration: batch,
   flopsPerIteration: 3 * batch * flops,
   stateDir,
+  lastGood: resume ? { dir: path.resolve(resume.dir), iteration: resume.iteration } : null,
   save,
   onStep: (s) => {
     wallSeconds += s.ms / 1000;

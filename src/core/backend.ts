@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerComparisonGradients, registerWasmTrainingKernels } from './kernels/wasmGrad';
+import { registerChunkedAddN } from './kernels/webgpuAddN';
 
 export const BACKENDS = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -39,4 +40,5 @@ export async function useBackend(name: BackendName, opts: BackendInitOptions = {
   }
   await tf.ready();
   if (name === 'wasm') registerWasmTrainingKernels('wasm');
+  if (name === 'webgpu') registerChunkedAddN('webgpu');
 }

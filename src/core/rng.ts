@@ -84,10 +84,31 @@ export class Rng {
     return [this.s0, this.s1, this.s2, this.s3, this.spare ?? NaN];
   }
 
-  setState(state: readonly number[]): void {
-    [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0);
-    this.spare = Number.isNaN(state[4]) ? null : state[4];
+  /**
+   * Restores a state from `getState()` (JSON turns its NaN spare into null). Throws a
+   * RangeError for anything else, above all an all-zero state: xoshiro128** would then
+   * return 0 forever and `normal()` would never leave its loop.
+   */
+  setState(state: readonly (number | null)[]): void {
+    const problem = rngStateProblem(state);
+    if (problem) throw new RangeError(`random-number state ${problem}`);
+    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((v) => (v as number) >>> 0);
+    const spare = state[4];
+    this.spare = spare === null || spare === undefined || Number.isNaN(spare) ? null : spare;
   }
+}
+
+/** What is wrong with a saved random-number state (undefined: nothing). */
+export function rngStateProblem(state: unknown): string | undefined {
+  if (!Array.isArray(state) || state.length < 4 || state.length > 5) return `must be a list of 4 words and a spare normal, got ${JSON.stringify(state)?.slice(0, 80)}`;
+  const words = state.slice(0, 4);
+  if (!words.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) return `has words that are not 32-bit unsigned integers: ${JSON.stringify(words)}`;
+  if (words.every((v) => v === 0)) return 'is all zeros (the generator would only ever return 0)';
+  const spare = state[4];
+  if (spare !== undefined && spare !== null && !(typeof spare === 'number' && (Number.isNaN(spare) || Number.isFinite(spare)))) {
+    return `has a spare normal that is not a number: ${JSON.stringify(spare)}`;
+  }
+  return undefined;
 }
 
 function rotl(x: number, k: number): number {

@@ -11,6 +11,9 @@
  *  - the main thread while generating back to back and while fine-tuning (built-in MNIST
  *    digits, the default settings, autosave included) for a fixed duration: long tasks
  *    (> 50 ms; count and longest), frame rate and the longest gap between frames.
+ *  - wasm threads: Generate and a few fine-tuning iterations with `?threads=1` and with every
+ *    logical core, in two tabs of one run, alternating, so load on the machine hits both
+ *    alike; reported as times and as ratios (src/worker/wasmThreads.ts).
  *
  * Instrumentation is injected by the bench, never shipped: an init script wraps `Worker`
  * (arrival time of each step event), `putImageData` (when the main canvas drew) and runs a
@@ -22,6 +25,7 @@
  * benchSuite.ts); `browserSection()` builds it from raw results and is tested on its own.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, type BenchSection, type BenchTable } from './benchUtil';
@@ -44,6 +48,13 @@ export interface BrowserBenchOptions {
   readonly repeats?: number;
   /** Seconds of back-to-back generation and of fine-tuning watched per backend (default 30). */
   readonly durationS?: number;
+  /**
+   * wasm thread counts compared (default 1 and every logical core, at most 8; empty: skip).
+   * Runs when wasm is among the backends.
+   */
+  readonly threadCounts?: readonly number[];
+  /** Fine-tuning iterations timed per thread count (default 5, tiny 2). */
+  readonly threadTrainIterations?: number;
   /** Tiny fixture model (16×16, random weights) and short windows: checks the code paths. */
   readonly tiny?: boolean;
   readonly log?: (line: string) => void;
@@ -118,11 +129,38 @@ export interface BrowserBackendResult {
   readonly problems: readonly string[];
 }
 
+/** One wasm thread count: what the engine ran and how long Generate and fine-tuning took. */
+export interface ThreadRow {
+  /** `?threads=` asked for. */
+  readonly requested: number;
+  /** Threads the engine reports (Engine panel), and its sentence why. */
+  readonly threads: number;
+  readonly why: string;
+  readonly batch: number;
+  readonly runs: number;
+  /** Median Generate run (the worker's own time: T steps at `batch`). */
+  readonly runMs: number;
+  /** Fine-tuning: iterations timed and the mean time per iteration (NaN: not measured). */
+  readonly trainIterations: number;
+  readonly trainBatch: number;
+  readonly trainMsPerIteration: number;
+}
+
+export interface WasmThreadsBench {
+  readonly rows: readonly ThreadRow[];
+  /** Why the comparison is missing or partial. */
+  readonly failure?: string;
+  /** Load average of the machine (1 minute) before and after: threads suffer most from it. */
+  readonly loadAverage: readonly [number, number];
+}
+
 export interface BrowserBenchResult {
   readonly model: string;
   readonly browser: string;
   readonly durationS: number;
   readonly results: readonly BrowserBackendResult[];
+  /** wasm at 1 thread against N threads (absent: not measured). */
+  readonly threads?: WasmThreadsBench;
   /** Backends that failed, with the reason. */
   readonly failures: readonly { readonly backend: BrowserBackend; readonly message: string }[];
 }
@@ -233,6 +271,29 @@ export function browserSection(r: BrowserBenchResult): BenchSection {
       rows: mainRows,
     });
   }
+  const threadRows = r.threads?.rows ?? [];
+  const base = threadRows[0];
+  if (base) {
+    tables.push({
+      caption: `wasm threads: Generate at batch ${base.batch} and fine-tuning (batch ${base.trainBatch}, ${base.trainIterations} iterations) in two tabs of one run, alternating; ratios against ${base.threads} thread${base.threads === 1 ? '' : 's'}.`,
+      columns: [
+        { key: 'threads', label: 'threads' },
+        { key: 'runMs', label: 'ms / Generate run (median)' },
+        { key: 'generateSpeedup', label: 'Generate speed-up' },
+        { key: 'trainMs', label: 'ms / fine-tuning iteration' },
+        { key: 'trainSpeedup', label: 'fine-tuning speed-up' },
+        { key: 'why', label: 'engine says' },
+      ],
+      rows: threadRows.map((t) => ({
+        threads: t.threads === t.requested ? String(t.threads) : `${t.threads} (asked ${t.requested})`,
+        runMs: t.runMs,
+        generateSpeedup: base.runMs / t.runMs,
+        trainMs: orDash(t.trainMsPerIteration),
+        trainSpeedup: orDash(base.trainMsPerIteration / t.trainMsPerIteration),
+        why: t.why,
+      })),
+    });
+  }
   const adapters = [...new Set(r.results.filter((b) => b.backend === 'webgpu').map((b) => b.adapter))];
   const notes = [
     `Headless Chromium (${r.browser}) with the flags of tests/e2e/harness.ts, serving dist/ with \`vite preview\` on 127.0.0.1; ${r.model}.`,
@@ -240,6 +301,12 @@ export function browserSection(r: BrowserBenchResult): BenchSection {
     'Cold start: caches and site storage cleared, navigation to the app with the backend and batch 1 in the URL, the app’s own download and warm-up times, then one Generate. The repeat visit opens a new tab with the caches kept; "weights from" says whether the weight file was requested from the server (the engine keeps it in Cache Storage after the first download; model.json is always revalidated).',
     'Worker → canvas: the worker’s postMessage of a step event (stamped on the epoch clock shared with the page) to the first animation frame after the main canvas’s putImageData; it includes the wait in the main thread’s queue, the React commit and the draw.',
     'Main thread: the window starts at the click; generation runs Generate back to back at the largest batch measured for the backend (the last run may end after the window); fine-tuning (in the repeat-visit tab) trains the loaded model on built-in MNIST digits with the app’s default settings (previews and autosave included) and is stopped at the end of the window; a stop takes effect between iterations.',
+    ...(r.threads
+      ? [
+          `wasm threads: \`?threads=N\` per tab on the same server; one Generate per tab in turn, ${base?.runs ?? 0} each after a warm-up run, then the fine-tuning iterations (built-in MNIST digits, default settings) in each tab in turn; load average ${r.threads.loadAverage.map((x) => x.toFixed(2)).join(' → ')} (threads only help where cores are free: under load a pool waits for its slowest thread).`,
+          ...(r.threads.failure ? [`wasm threads: ${r.threads.failure}`] : []),
+        ]
+      : []),
     ...r.failures.map((f) => `${f.backend}: not measured: ${f.message}`),
     ...r.results.filter((b) => b.problems.length).map((b) => `${b.requested}: the page reported ${b.problems.length} problem(s): ${b.problems.slice(0, 3).join(' · ')}`),
   ];
@@ -375,6 +442,9 @@ export async function measureBrowser(opts: BrowserBenchOptions = {}): Promise<Br
   const h = await startHarness({ fixtures });
   const results: BrowserBackendResult[] = [];
   const failures: { backend: BrowserBackend; message: string }[] = [];
+  let threads: WasmThreadsBench | undefined;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const threadCounts = opts.threadCounts ?? [...new Set([1, Math.min(8, cores)])];
   let browser = 'Chromium';
   const TIMEOUT = tiny ? 300_000 : 900_000;
 
@@ -550,8 +620,80 @@ export async function measureBrowser(opts: BrowserBenchOptions = {}): Promise<Br
         await t?.page.close().catch(() => undefined);
       }
     }
+
+    if (backends.includes('wasm') && threadCounts.length > 0) {
+      log(`browser: wasm threads ${threadCounts.join(' vs ')} …`);
+      threads = await measureThreads(threadCounts);
+    }
   } finally {
     await h.close();
   }
-  return { model, browser, durationS, results, failures };
+  return { model, browser, durationS, results, failures, ...(threads ? { threads } : {}) };
+
+  /**
+   * One tab per thread count, Generate alternating between them (so a change in the
+   * machine's load hits every count alike), then a few fine-tuning iterations in each.
+   */
+  async function measureThreads(counts: readonly number[]): Promise<WasmThreadsBench> {
+    const loadBefore = os.loadavg()[0];
+    const batch = batchesOf('wasm')[batchesOf('wasm').length - 1];
+    const repeats = repeatsOf('wasm');
+    const iterations = opts.threadTrainIterations ?? (tiny ? 2 : 5);
+    const tabs: { requested: number; t: Tracked; runs: number[] }[] = [];
+    const rows: ThreadRow[] = [];
+    let failure: string | undefined;
+    try {
+      for (const requested of counts) {
+        const t = await h.newPage({ viewport: { width: 1280, height: 900 } });
+        tabs.push({ requested, t, runs: [] });
+        await t.page.goto(`${h.baseUrl}/?backend=wasm&model=${model}&batch=${batch}&threads=${requested}`);
+        await waitModelReady(t, TIMEOUT);
+        await setSeed(t.page, 1);
+        await generate(t, TIMEOUT); // warm-up
+      }
+      for (let i = 0; i < repeats; i++) {
+        for (const tab of tabs) {
+          await generate(tab.t, TIMEOUT);
+          tab.runs.push(Number(await attr(tab.t.page, 'run-stats', 'data-total-ms')));
+        }
+      }
+      const train = new Map<number, { ms: number; batch: number; iterations: number }>();
+      for (const tab of tabs) {
+        const page = tab.t.page;
+        try {
+          await page.getByTestId('source-mnist').check();
+          await page.getByTestId('train-iterations').fill(String(iterations));
+          const trainBatch = Number(await page.getByTestId('train-batch').inputValue());
+          await page.getByTestId('train-start').click();
+          const end = await waitForState(page, 'train-status', ['done', 'stopped', 'error'], TIMEOUT);
+          if (end !== 'done') throw new Error(`fine-tuning ended ${end}`);
+          const done = Number(await attr(page, 'train-iteration', 'data-value')) - Number((await page.getByTestId('train-iteration').getAttribute('data-start')) || 0);
+          const ms = Number(await attr(page, 'train-elapsed', 'data-ms'));
+          train.set(tab.requested, { ms: ms / Math.max(1, done), batch: trainBatch, iterations: done });
+        } catch (e) {
+          failure ??= `fine-tuning not measured: ${(e as Error).message.split('\n')[0]}`;
+        }
+      }
+      for (const tab of tabs) {
+        const tr = train.get(tab.requested);
+        rows.push({
+          requested: tab.requested,
+          threads: Number(await attr(tab.t.page, 'wasm-threads', 'data-value')),
+          why: await tab.t.page.getByTestId('wasm-threads').innerText(),
+          batch,
+          runs: tab.runs.length,
+          runMs: median(tab.runs),
+          trainIterations: tr?.iterations ?? 0,
+          trainBatch: tr?.batch ?? 0,
+          trainMsPerIteration: tr?.ms ?? NaN,
+        });
+      }
+    } catch (e) {
+      failure = `not measured: ${(e as Error).message.split('\n')[0]}`;
+      log(`browser: wasm threads: ${failure}`);
+    } finally {
+      for (const tab of tabs) await tab.t.page.close().catch(() => undefined);
+    }
+    return { rows, ...(failure ? { failure } : {}), loadAverage: [loadBefore, os.loadavg()[0]] };
+  }
 }

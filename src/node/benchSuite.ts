@@ -21,19 +21,23 @@ import { defaultGeneratorConfig, type GeneratorConfig } from '../core/models/gen
 import { Network } from '../core/models/network';
 import { Rng } from '../core/rng';
 import { defaultTrainConfig, type DdganTrainConfig } from '../core/training/ddganTrainer';
-import { useNodeBackend } from './backend';
+import { activeNodeBackend, useNodeBackend, type NodeBackendName } from './backend';
+import { benchThreads } from './benchThreads';
+import { defaultThreadCount } from './wasmThreads';
 import { benchGenerator } from './benchGenerator';
 import { benchKernels, KERNEL_SHAPES, TINY_KERNEL_SHAPES } from './benchKernels';
 import { benchSamplers } from './benchSamplers';
 import { benchTraining } from './benchTraining';
 import { benchBrowser, browserUnavailable, type BrowserBackend } from './benchBrowser';
+import { benchWebgpu } from './benchWebgpu';
+import { nodeWebGpuInfo, provideNodeWebGpu } from './webgpuNode';
 import { benchMatmul, sectionMarkdown, tableMarkdown, type BenchSection, type MatmulResult } from './benchUtil';
 import { loadCheckpointDir, readModelJson } from './checkpointDir';
 import { loadDataset } from './data';
 import { generatorOf } from './sample';
 import { codeVersion } from './version';
 
-export const SECTIONS = ['kernels', 'generator', 'samplers', 'training', 'browser'] as const;
+export const SECTIONS = ['kernels', 'generator', 'samplers', 'training', 'threads', 'webgpu', 'browser'] as const;
 export type SectionId = (typeof SECTIONS)[number];
 
 export function isSectionId(s: string): s is SectionId {
@@ -49,6 +53,13 @@ export interface BenchSuiteOptions {
   readonly only?: readonly SectionId[];
   /** Small networks and one repeat of everything: a seconds-long check of the code paths. */
   readonly tiny?: boolean;
+  /**
+   * The backend of the Node sections (default wasm). On webgpu (Dawn, src/node/webgpuNode.ts)
+   * the kernels section, which measures the wasm gradient kernels, is skipped.
+   */
+  readonly backend?: NodeBackendName;
+  /** wasm threads (default: src/node/backend.ts's). */
+  readonly threads?: number;
   /** Timed repeats of the short measurements (kernels, matmul, generator calls). */
   readonly repeats?: number;
   /** Generator checkpoint folder (default: the shipped one; tiny: random tiny weights). */
@@ -65,6 +76,8 @@ export interface BenchSuiteOptions {
   readonly trainBatch?: number;
   /** Side of the dense matmul reference (n×n by n×n). */
   readonly matmulSize?: number;
+  /** webgpu section: generator batches timed on both backends (default 1, 4; tiny 1). */
+  readonly webgpuBatches?: readonly number[];
   /** Browser section: backends (default wasm, webgl, webgpu). */
   readonly browserBackends?: readonly BrowserBackend[];
   /** Browser section: seconds of generation and of fine-tuning watched per backend (default 30; tiny 3). */
@@ -86,6 +99,10 @@ export interface MachineInfo {
   readonly node: string;
   readonly tfjs: string;
   readonly backend: string;
+  /** The backend as the run described it ("wasm (SIMD, 2 threads)", "webgpu (… adapter)"). */
+  readonly backendDescription?: string;
+  /** webgpu: the adapter's one-line description; null elsewhere. */
+  readonly webgpuAdapter?: string | null;
   readonly wasmThreads: number | null;
   readonly wasmSimd: boolean | null;
   readonly loadAverage: readonly number[];
@@ -122,6 +139,8 @@ async function machineInfo(): Promise<MachineInfo> {
     node: process.version,
     tfjs: tf.version.tfjs,
     backend,
+    backendDescription: activeNodeBackend()?.description ?? backend,
+    webgpuAdapter: backend === 'webgpu' ? (nodeWebGpuInfo()?.description ?? null) : null,
     wasmThreads: threads,
     wasmSimd: simd,
     loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
@@ -189,7 +208,16 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
   const longRepeats = Math.max(1, Math.ceil(repeats / 2));
   const warmupCalls = tiny ? 1 : 20;
 
-  await useNodeBackend('wasm');
+  const mainBackend: NodeBackendName = opts.backend ?? 'wasm';
+  // wasm threads: the caller's, else those of the wasm backend this process already runs.
+  const current = activeNodeBackend();
+  let wasmThreads = opts.threads ?? (current?.backend === 'wasm' ? current.threads : undefined);
+  const switchTo = async (name: NodeBackendName) => {
+    const r = await useNodeBackend(name, name === 'wasm' ? { threads: wasmThreads } : {});
+    if (r.backend === 'wasm') wasmThreads = r.threads;
+    return r;
+  };
+  await switchTo(mainBackend);
   const machine = await machineInfo();
   const sections: BenchSection[] = [];
   const done = (s: BenchSection) => {
@@ -202,6 +230,28 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
   // Checked first: asked for by name, a browser section that cannot run is an error.
   const noBrowser = want.has('browser') ? browserUnavailable() : null;
   if (noBrowser && explicit) throw new Error(`the browser section cannot run: ${noBrowser}`);
+  // The kernels section measures the project's wasm gradient kernels: wasm runs only.
+  if (want.has('kernels') && mainBackend !== 'wasm') {
+    const reason = `it measures the wasm gradient kernels; this run's backend is ${mainBackend}`;
+    if (explicit) throw new Error(`the kernels section cannot run: ${reason}`);
+    want.delete('kernels');
+    skipped.push({ id: 'kernels', reason });
+  }
+  // webgpu against wasm: needs a WebGPU adapter in Node (Dawn over a Vulkan driver).
+  if (want.has('webgpu')) {
+    let reason: string | null = null;
+    try {
+      await provideNodeWebGpu();
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+    if (reason && explicit) throw new Error(`the webgpu section cannot run: ${reason}`);
+    if (reason) {
+      log(`webgpu: skipped: ${reason}`);
+      want.delete('webgpu');
+      skipped.push({ id: 'webgpu', reason });
+    }
+  }
 
   let matmul: MatmulResult | null = null;
   const nodeSections = SECTIONS.filter((s) => s !== 'browser' && want.has(s));
@@ -216,7 +266,7 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
     done(await benchKernels(repeats, tiny ? TINY_KERNEL_SHAPES : KERNEL_SHAPES));
   }
 
-  if (want.has('generator') || want.has('samplers') || want.has('training')) {
+  if (want.has('generator') || want.has('samplers') || want.has('training') || want.has('webgpu')) {
     let ck: LoadedCheckpoint | undefined;
     let G: Network<GeneratorConfig>;
     let source: string;
@@ -329,9 +379,51 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
           }),
         );
       }
+
+      if (want.has('webgpu')) {
+        log('webgpu against wasm …');
+        try {
+          const tinyTrainG = { ...TINY_G, channels: gCfg.channels };
+          done(
+            await benchWebgpu({
+              use: async (name) => (await switchTo(name)).description,
+              generator: gCfg,
+              generatorSource: ck ? `the ${ck.meta.name}` : 'the tiny test',
+              generatorBatches: opts.webgpuBatches ?? (tiny ? [1] : [1, 4]),
+              callRepeats: Math.min(repeats, 3),
+              trainG: tinyTrainG,
+              trainD: tinyD(tinyTrainG),
+              trainConfig: defaultTrainConfig({ batch: tiny ? 2 : 4 }),
+              trainIters: tiny ? 1 : 2,
+              data: syntheticDataset(tinyTrainG.imageSize, tinyTrainG.channels),
+              notes: [
+                `The training networks are the tiny test configs whatever the run (a software adapter is too slow for the shipped ones); data: random pixels.`,
+                ...(nodeWebGpuInfo()?.software
+                  ? ['On this software adapter tfjs-backend-webgpu uses its tiled matmul shader for every matmul (WEBGPU_MATMUL_PROGRAM_TYPE = 3, set by src/node/webgpuNode.ts): its default for small outputs, a workgroup reduction, ran ~5× slower on SwiftShader.']
+                  : []),
+              ],
+            }),
+          );
+        } finally {
+          await switchTo(mainBackend);
+        }
+      }
     } finally {
       if (ck) disposeCheckpoint(ck);
       else G.dispose();
+    }
+  }
+
+  if (want.has('threads')) {
+    const count = Math.min(8, defaultThreadCount());
+    if (count < 2) {
+      const reason = 'this machine has one logical core';
+      if (explicit) throw new Error(`the threads section cannot run: ${reason}`);
+      log(`threads: skipped: ${reason}`);
+      skipped.push({ id: 'threads', reason });
+    } else {
+      log(`threads: 1 against ${count} (a child process each) …`);
+      done(await benchThreads(count, { tiny, repeats: opts.repeats }));
     }
   }
 
@@ -370,7 +462,7 @@ export function machineMarkdown(report: BenchReport): string {
       { what: 'memory', value: `${m.memoryGiB} GiB` },
       { what: 'OS', value: m.platform },
       { what: 'Node', value: m.node },
-      { what: 'tfjs', value: `${m.tfjs}, backend ${m.backend}${wasm}` },
+      { what: 'tfjs', value: `${m.tfjs}, backend ${m.backend}${wasm}${m.webgpuAdapter ? `, adapter ${m.webgpuAdapter}` : ''}` },
       { what: 'load average at start (1, 5, 15 min)', value: m.loadAverage.join(', ') },
       { what: 'code', value: m.codeVersion },
       { what: 'command', value: `\`${report.command}\`${report.tiny ? ' (tiny test configs)' : ''}` },

@@ -2,7 +2,15 @@
  * The command-line training loop shared by every trainer: step until the target
  * iteration, print a progress line every 10 iterations (with images/s and ETA), save every
  * `saveEvery` iterations and at the end, stop cleanly (saving first) on Ctrl-C, SIGTERM or a
- * time limit, and refuse to save after a divergence so the last good state survives.
+ * time limit, and stop on a divergence without saving, so the last good state survives.
+ *
+ * A divergence is a TrainingDiverged thrown by the step itself (a non-finite loss), by
+ * `check` after the update (losses that exploded while staying finite: DivergenceMonitor in
+ * src/core/training/divergence.ts) or by `save` before it writes anything (collapsed samples,
+ * non-finite weights). The message then names the last good state only if one exists.
+ *
+ * Under `npm run train` the process that runs this loop is not the one tsx watches
+ * (src/node/tsxRelay.ts), so Ctrl-C reaches the handler below instead of a SIGKILL.
  */
 import { TrainingDiverged } from '../core/training/ddganTrainer';
 import { formatDuration } from './args';
@@ -26,20 +34,31 @@ export interface LoopOptions<S extends { iteration: number; ms: number }> {
   readonly describe: (stats: S) => string;
   /** Called after each step (bookkeeping such as wall time and recent stats). */
   readonly onStep?: (stats: S) => void;
+  /** Checks each update; throws TrainingDiverged to stop the run unsaved. */
+  readonly check?: (stats: S) => void;
   readonly stateDir: string;
+  /** The good state on disk when the run starts: the folder it resumed from, or null (a fresh run). */
+  readonly lastGood?: { readonly dir: string; readonly iteration: number } | null;
+  /** Ends the process (default process.exit; tests pass one that throws). */
+  readonly exit?: (code: number) => never;
 }
 
 export async function runTrainingLoop<S extends { iteration: number; ms: number }>(
   trainer: SteppingTrainer<S>,
   opts: LoopOptions<S>,
 ): Promise<string> {
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
   let stopRequested = false;
   let firstSignalAt = 0;
   const onSignal = (sig: string) => {
-    // Ctrl-C reaches the whole process group, and a launcher such as tsx relays it once more:
-    // a repeat within a second is the same request. A later one means "stop now, unsaved".
+    // Ctrl-C reaches the whole process group, and the launchers (npm, tsx, tsxRelay) relay it
+    // once more: a repeat within a second is the same request. A later one means "stop now,
+    // unsaved" (the last complete save stays: saves are atomic).
     if (stopRequested) {
-      if (Date.now() - firstSignalAt > 1000) process.exit(130);
+      if (Date.now() - firstSignalAt > 1000) {
+        console.log(`${sig} again: stopping without saving`);
+        exit(130);
+      }
       return;
     }
     stopRequested = true;
@@ -51,11 +70,22 @@ export async function runTrainingLoop<S extends { iteration: number; ms: number 
 
   const recentMs: number[] = [];
   let lastSaved = trainer.iteration;
+  let lastGood = opts.lastGood ?? null;
+  const save = async () => {
+    await opts.save();
+    lastSaved = trainer.iteration;
+    lastGood = { dir: opts.stateDir, iteration: trainer.iteration };
+  };
   const startIteration = trainer.iteration;
   const t0 = Date.now();
   let stopReason = 'done';
   try {
     while (trainer.iteration < opts.iters) {
+      // On wasm, `await data()` settles as a microtask, so a loop of steps would never give
+      // the event loop a turn and a signal would wait for the next save: yield one each step,
+      // before looking at the stop request, so a signal that came during a step stops the
+      // run before the next one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (stopRequested) {
         stopReason = 'interrupted';
         break;
@@ -64,11 +94,9 @@ export async function runTrainingLoop<S extends { iteration: number; ms: number 
         stopReason = 'time limit reached';
         break;
       }
-      // On wasm, `await data()` settles as a microtask, so a loop of steps would never give
-      // the event loop a turn and a signal would wait for the next save: yield one each step.
-      await new Promise<void>((resolve) => setImmediate(resolve));
       const stats = await trainer.step();
       opts.onStep?.(stats);
+      opts.check?.(stats);
       recentMs.push(stats.ms);
       if (recentMs.length > 10) recentMs.shift();
       if (stats.iteration % 10 === 0 || stats.iteration === opts.iters) {
@@ -80,23 +108,26 @@ export async function runTrainingLoop<S extends { iteration: number; ms: number 
             `${((opts.imagesPerIteration * 1000) / ms).toFixed(1)} img/s${gflops} | ETA ${formatDuration(eta)}`,
         );
       }
-      if (stats.iteration % opts.saveEvery === 0) {
-        await opts.save();
-        lastSaved = trainer.iteration;
-      }
+      if (stats.iteration % opts.saveEvery === 0) await save();
     }
+    // Save what the steps since the last save did; a run resumed at (or past) its target took
+    // no steps, and saving then writes the model from the resume state, as the message promises.
+    if (trainer.iteration !== lastSaved || trainer.iteration === startIteration) await save();
   } catch (e) {
     if (e instanceof TrainingDiverged) {
-      console.error(`${e.message}. Nothing was saved for this iteration; the last good state is at ${opts.stateDir} (iteration ${lastSaved}).`);
-      process.exit(1);
+      console.error(`${e.message}. ${divergedAdvice(lastGood)}`);
+      exit(1);
     }
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  // Save what the steps since the last save did; a run resumed at (or past) its target took
-  // no steps, and saving then writes the model from the resume state, as the message promises.
-  if (trainer.iteration !== lastSaved || trainer.iteration === startIteration) await opts.save();
   return stopReason;
+}
+
+/** What survives a divergence, naming only folders that exist. */
+function divergedAdvice(lastGood: { dir: string; iteration: number } | null): string {
+  if (lastGood) return `Stopped without saving: the last good state, ${lastGood.dir} (iteration ${lastGood.iteration}), is unchanged.`;
+  return 'Stopped without saving: the run diverged before its first save, so nothing was written.';
 }

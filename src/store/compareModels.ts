@@ -24,20 +24,36 @@ export interface CompareChoices {
 const sameImages = (a: { imageSize: number; channels: number }, b: { imageSize: number; channels: number }): boolean =>
   a.imageSize === b.imageSize && a.channels === b.channels;
 
+/** Trained on the same data set (model.json `data.name`) at the same image size and channels. */
+export const sameData = (a: { imageSize: number; channels: number; dataset: string | null }, b: { imageSize: number; channels: number; dataset: string | null }): boolean =>
+  sameImages(a, b) && a.dataset === b.dataset;
+
+/** The DDPM ε-nets a DD-GAN can be compared with: those trained on its data (none for no DD-GAN). */
+export function baselinesFor(auxiliary: readonly AuxiliaryEntry[], ddgan: ModelIndexEntry | null): AuxiliaryEntry[] {
+  return ddgan ? auxiliary.filter((m) => m.role === 'ddpm' && sameData(m, ddgan)) : [];
+}
+
+/** A data set's name as the user reads it (model.json `data.name`). */
+export function datasetLabel(name: string | null): string {
+  if (name === null || name === 'none') return 'unnamed data';
+  if (/^mnist(-train)?$/.test(name)) return 'MNIST digits';
+  return name;
+}
+
 /**
- * The checkpoints to compare: the picked ones when they exist, else a DD-GAN that has a
- * DDPM baseline of the same image size and data set, T = 4 first (then any T = 4, then the
- * first generator: the index is sorted by name, and an emoji model must not stand in for
- * the digits), and that DDPM ε-net (or one of the same size, or any). The judge and the
- * guide are the classifiers that read the DD-GAN's images.
+ * The checkpoints to compare: the picked DD-GAN when it exists, else one that has a DDPM
+ * baseline trained on the same data, T = 4 first (then any T = 4, then the first generator:
+ * the index is sorted by name, and an emoji model must not stand in for the digits). The
+ * DDPM is always one trained on the DD-GAN's data (the picked one when it is), or none: an
+ * emoji generator is never pitted against a digit DDPM. The judge and the guide are the
+ * classifiers that read the DD-GAN's images.
  */
 export function compareChoices(
   catalog: readonly ModelIndexEntry[],
   auxiliary: readonly AuxiliaryEntry[],
   picks: { readonly ddgan: string | null; readonly ddpm: string | null },
 ): CompareChoices {
-  const ddpms = auxiliary.filter((m) => m.role === 'ddpm');
-  const hasBaseline = (g: ModelIndexEntry): boolean => ddpms.some((m) => sameImages(m, g) && m.dataset === g.dataset);
+  const hasBaseline = (g: ModelIndexEntry): boolean => baselinesFor(auxiliary, g).length > 0;
   const ddgan =
     catalog.find((m) => m.name === picks.ddgan) ??
     catalog.find((m) => m.T === 4 && hasBaseline(m)) ??
@@ -45,15 +61,24 @@ export function compareChoices(
     catalog.find((m) => m.T === 4) ??
     catalog[0] ??
     null;
-  const ddpm =
-    ddpms.find((m) => m.name === picks.ddpm) ??
-    (ddgan ? ddpms.find((m) => sameImages(m, ddgan) && m.dataset === ddgan.dataset) ?? ddpms.find((m) => sameImages(m, ddgan)) : undefined) ??
-    ddpms[0] ??
-    null;
+  const baselines = baselinesFor(auxiliary, ddgan);
+  const ddpm = baselines.find((m) => m.name === picks.ddpm) ?? baselines[0] ?? null;
   const reads = (m: AuxiliaryEntry): boolean => (ddgan ? sameImages(m, ddgan) : true);
   const judge = auxiliary.find((m) => m.role === 'judge' && reads(m)) ?? null;
   const guide = auxiliary.find((m) => m.role === 'guide' && reads(m)) ?? null;
   return { ddgan, ddpm, judge, guide };
+}
+
+/**
+ * Why a DD-GAN has no DDPM to be compared with, in plain words (null when it has one):
+ * none ships at all, or none trained on its data (naming the data sets that have one).
+ */
+export function noBaselineReason(auxiliary: readonly AuxiliaryEntry[], ddgan: ModelIndexEntry | null): string | null {
+  if (!ddgan || baselinesFor(auxiliary, ddgan).length > 0) return null;
+  const ddpms = auxiliary.filter((m) => m.role === 'ddpm');
+  if (ddpms.length === 0) return 'No DDPM model ships with the app yet, so there is nothing to run DDIM and DDPM with.';
+  const others = [...new Set(ddpms.map((m) => datasetLabel(m.dataset)))].join(', ');
+  return `No DDPM trained on ${datasetLabel(ddgan.dataset)} ships with the app, and a DDPM trained on other images would not be a fair comparison. DDPM models exist for: ${others}.`;
 }
 
 export interface AblationTable {
@@ -70,8 +95,11 @@ export function ablationTable(catalog: readonly ModelIndexEntry[], base: ModelIn
   return { models, missingT: ABLATION_T.filter((T) => !models.some((m) => m.T === T)) };
 }
 
-/** The quality metrics the compare table shows, as stored by `npm run eval`. */
-export const QUALITY_METRICS = ['frechetDistance', 'precision', 'recall', 'classesPresent', 'classKlToUniform'] as const;
+/**
+ * The quality metrics the compare rows show, as stored by `npm run eval` (the floor beside
+ * the Fréchet distance: it depends on the number of samples each row was measured with).
+ */
+export const QUALITY_METRICS = ['frechetDistance', 'frechetDistanceFloor', 'precision', 'recall', 'confidentShare', 'classesPresent', 'classKlToUniform'] as const;
 export type QualityMetric = (typeof QUALITY_METRICS)[number];
 
 export interface RowMetrics {
@@ -146,4 +174,24 @@ export function rowImagesPerSecond(batch: number, elapsedMs: number, step: numbe
   if (done) return elapsedMs > 0 ? (1000 * batch) / elapsedMs : null;
   if (step <= 0 || steps <= 0 || !(elapsedMs > 0)) return null;
   return (1000 * batch) / ((elapsedMs * steps) / step);
+}
+
+/**
+ * What a row's picture and its step counter say, from the same numbers, so they never
+ * disagree: while it runs, the preview lags the counter by up to one preview interval and
+ * says which step it shows; a stopped row says where it stopped and, if its picture is from
+ * an earlier step, which.
+ */
+export function rowProgressText(row: Pick<CompareRowView, 'status' | 'step' | 'steps' | 'frameStep' | 'final' | 'frame'>): { readonly counter: string; readonly picture: string } {
+  const counter = row.steps > 0 ? `${row.step} / ${row.steps}` : '–';
+  if (!row.frame) return { counter, picture: '' };
+  if (row.final) return { counter, picture: 'final samples' };
+  if (row.status === 'cancelled' || row.status === 'error') {
+    const stopped = `${row.status === 'cancelled' ? 'cancelled' : 'stopped'} after step ${row.step} of ${row.steps}`;
+    return {
+      counter: `${counter} · ${row.status === 'cancelled' ? 'cancelled' : 'stopped'}`,
+      picture: row.frameStep === row.step ? `${stopped}: the picture at that step` : `${stopped}; picture from step ${row.frameStep}, its last preview`,
+    };
+  }
+  return { counter, picture: `preview after step ${row.frameStep} of ${row.steps}` };
 }

@@ -73,6 +73,14 @@ export function clampPosition(T: number, p: number): number {
   return Math.max(0, Math.min(T, Math.round(p)));
 }
 
+/**
+ * The step (1..T) a slider position belongs to: position p shows x_{T−p}, the input of
+ * step p + 1, and x̂₀ predicted by that step; the last position shows x_0, step T's result.
+ */
+export function stepOfPosition(T: number, p: number): number {
+  return Math.min(clampPosition(T, p) + 1, T);
+}
+
 function checkFrame(t: Trajectory, f: Frame, what: string): void {
   const want = t.batch * t.width * t.height * 4;
   if (f.rgba.length !== want) throw new RangeError(`${what} has ${f.rgba.length} bytes, expected ${want}`);

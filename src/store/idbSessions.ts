@@ -1,12 +1,15 @@
 /**
  * Saved training sessions in IndexedDB: one object store with the full sessions and one
- * with their summaries (so listing them never reads megabytes of weights), both written in
- * one transaction. ArrayBuffers are stored as they are (structured clone).
+ * with their summaries (so listing them never reads megabytes of weights). A save is one
+ * readwrite transaction over both: it reads the stored summary, refuses to replace a newer
+ * iteration (`staleSaveProblem`), and writes the record and its summary, so a tab killed
+ * mid-save leaves the previous state whole (IndexedDB commits a transaction entirely or
+ * not at all). ArrayBuffers are stored as they are (structured clone).
  *
  * Both threads open the same database: the engine worker writes (autosave, where the
  * structured clone of the weights costs the UI nothing), the UI lists, loads and deletes.
  */
-import { summarize, type SavedSession, type SessionStorage, type SessionSummary } from './sessions';
+import { StaleSaveError, staleSaveProblem, summarize, type SavedSession, type SessionStorage, type SessionSummary } from './sessions';
 
 const DB = 'ddgan-web';
 const VERSION = 1;
@@ -46,9 +49,23 @@ export function idbSessions(): SessionStorage {
   return {
     async save(s: SavedSession) {
       const tx = (await db()).transaction([FULL, SUMMARY], 'readwrite');
-      tx.objectStore(FULL).put(s);
-      tx.objectStore(SUMMARY).put(summarize(s));
-      await done(tx);
+      let stale: string | null = null;
+      const read = tx.objectStore(SUMMARY).get(s.id) as IDBRequest<SessionSummary | undefined>;
+      read.onsuccess = () => {
+        stale = staleSaveProblem(read.result, s);
+        if (stale) {
+          tx.abort();
+          return;
+        }
+        tx.objectStore(FULL).put(s);
+        tx.objectStore(SUMMARY).put(summarize(s));
+      };
+      try {
+        await done(tx);
+      } catch (e) {
+        if (stale) throw new StaleSaveError(stale);
+        throw e;
+      }
     },
     async list(): Promise<SessionSummary[]> {
       const tx = (await db()).transaction(SUMMARY, 'readonly');

@@ -8,9 +8,17 @@
  * their downscaled pixels; built-in sets as the choice that selects them), the loss columns
  * and the preview history.
  *
+ * One save is one consistent state: the worker writes the whole record (weights, iteration,
+ * curves, previews, data) and its summary in one IndexedDB transaction, and the record
+ * carries an integrity stamp (the iteration and a hash of the weights) that a load checks,
+ * so a save cut short can never resume at the wrong iteration. A save never replaces a
+ * newer iteration of the same session (two tabs, or a late write): `staleSaveProblem`.
+ *
  * No runtime imports beyond plain code: the worker and the UI both load this file.
  */
-import type { IterationStats, TrainingData, TrainingSettings } from '../worker/protocol';
+import { EMOJI_CATEGORIES } from '../core/data/catalog';
+import type { IterationStats, TrainingData, TrainingSettings, TrainingState } from '../worker/protocol';
+import { settingsProblems } from '../worker/trainingSettings';
 import type { TrainSeries } from './types';
 
 export const SESSION_FORMAT = 'ddgan-web-session/1';
@@ -29,13 +37,25 @@ export interface SavedPreview {
 export interface SessionSummary {
   readonly id: string;
   readonly format: typeof SESSION_FORMAT;
-  /** The catalog model the run started from. */
+  /** The model the run started from (a catalog name, or an imported file's name). */
   readonly modelName: string;
   readonly dataLabel: string;
   readonly iteration: number;
   readonly targetIterations: number;
   readonly savedAt: string;
   readonly bytes: number;
+  /**
+   * The run's state at this save: 'running' or 'paused' means it was interrupted (a reload,
+   * a crash) and the app brings it back by itself; absent in sessions saved before.
+   */
+  readonly state?: TrainingState;
+}
+
+/** The iteration and weights a record was written with, checked when it is loaded. */
+export interface SessionIntegrity {
+  readonly iteration: number;
+  readonly weightsBytes: number;
+  readonly weightsHash: string;
 }
 
 export interface SavedSession extends SessionSummary {
@@ -45,6 +65,8 @@ export interface SavedSession extends SessionSummary {
   readonly checkpoint: { readonly modelJson: unknown; readonly weights: ArrayBuffer };
   readonly series: TrainSeries;
   readonly previews: readonly SavedPreview[];
+  /** Absent in sessions saved before the stamp existed. */
+  readonly integrity?: SessionIntegrity;
 }
 
 export interface SessionStorage {
@@ -113,13 +135,72 @@ export function savedDataOf(d: TrainingData): SavedData {
 
 export function dataLabel(d: SavedData): string {
   if (d.kind === 'pixels') return `${d.count} uploaded image${d.count === 1 ? '' : 's'}`;
-  if (d.kind === 'mnist') return `MNIST digits ${d.digits.join(', ')}`;
-  return `emoji${d.category !== null ? ` category ${d.category}` : ''}${d.search ? ` “${d.search}”` : ''}`;
+  if (d.kind === 'mnist') return d.digits.length === 10 ? 'MNIST, all digits' : `MNIST digit${d.digits.length === 1 ? '' : 's'} ${d.digits.join(', ')}`;
+  const category = d.category === null ? 'all emoji' : `emoji: ${EMOJI_CATEGORIES[d.category] ?? `category ${d.category}`}`;
+  return `${category}${d.search ? ` matching “${d.search}”` : ''}`;
 }
 
 export function summarize(s: SavedSession): SessionSummary {
-  const { id, format, modelName, dataLabel, iteration, targetIterations, savedAt, bytes } = s;
-  return { id, format, modelName, dataLabel, iteration, targetIterations, savedAt, bytes };
+  const { id, format, modelName, dataLabel, iteration, targetIterations, savedAt, bytes, state } = s;
+  return { id, format, modelName, dataLabel, iteration, targetIterations, savedAt, bytes, ...(state !== undefined ? { state } : {}) };
+}
+
+/** A 32-bit FNV-1a over the bytes, as 8 hex digits (fast enough for megabytes per save). */
+export function weightsHash(buf: ArrayBuffer): string {
+  const bytes = new Uint8Array(buf);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+export function sessionIntegrity(iteration: number, weights: ArrayBuffer): SessionIntegrity {
+  return { iteration, weightsBytes: weights.byteLength, weightsHash: weightsHash(weights) };
+}
+
+/** The iteration a resume checkpoint's own training state says it is at (null: it does not say). */
+function checkpointIteration(modelJson: unknown): number | null {
+  const it = (modelJson as { trainerState?: { iteration?: unknown } } | null)?.trainerState?.iteration;
+  return typeof it === 'number' ? it : null;
+}
+
+/**
+ * Why a loaded session cannot be resumed as it is, in words for the user, or null when it
+ * can: a record whose parts do not belong together (weights of another iteration than the
+ * record says, a damaged write), or settings a run refuses (saved by an older version).
+ */
+export function savedSessionProblem(s: SavedSession): string | null {
+  const name = `the saved session from ${s.savedAt} (${s.modelName}, iteration ${s.iteration})`;
+  const weights = s.checkpoint?.weights;
+  if (!(weights instanceof ArrayBuffer)) return `${name} has no weights: it cannot be resumed. Delete it.`;
+  const ckIteration = checkpointIteration(s.checkpoint.modelJson);
+  if (ckIteration !== null && ckIteration !== s.iteration) {
+    return `${name} is damaged: its weights are those of iteration ${ckIteration}. It cannot be resumed; delete it.`;
+  }
+  const i = s.integrity;
+  if (i && (i.iteration !== s.iteration || i.weightsBytes !== weights.byteLength || i.weightsHash !== weightsHash(weights))) {
+    return `${name} is damaged (its weights do not match what was written: the save was cut short). It cannot be resumed; delete it.`;
+  }
+  const bad = Object.values(settingsProblems(s.settings ?? {}));
+  if (bad.length > 0) return `${name} has settings no run accepts (${bad.join('; ')}): it cannot be resumed. Delete it and start a new run.`;
+  return null;
+}
+
+/** Raised by a save that would replace a newer iteration of the same session. */
+export class StaleSaveError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StaleSaveError';
+  }
+}
+
+/**
+ * Why `incoming` must not replace `existing` (a newer iteration of the same session, e.g.
+ * written by another tab), or null. The same iteration may be written again (a run's final
+ * state is saved over its last checkpoint).
+ */
+export function staleSaveProblem(existing: Pick<SessionSummary, 'iteration' | 'savedAt'> | null | undefined, incoming: Pick<SessionSummary, 'iteration'>): string | null {
+  if (!existing || existing.iteration <= incoming.iteration) return null;
+  return `not saved: this session already holds iteration ${existing.iteration} (saved ${existing.savedAt}, probably by another tab), newer than ${incoming.iteration}`;
 }
 
 /** An in-memory SessionStorage (tests; browsers without IndexedDB). */
@@ -127,6 +208,8 @@ export function memorySessions(): SessionStorage {
   const all = new Map<string, SavedSession>();
   return {
     async save(s) {
+      const stale = staleSaveProblem(all.get(s.id), s);
+      if (stale) throw new StaleSaveError(stale);
       all.set(s.id, structuredClone(s));
     },
     async list() {

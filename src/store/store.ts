@@ -55,12 +55,15 @@ export function createAppStore(env: StoreEnv, initial: InitialSettings = {}): Ap
         ...generateActions(ctx),
         async boot() {
           void get().actions.listSessions();
-          await Promise.all([get().actions.loadCatalog(), get().actions.initEngine(get().engine.requested)]);
+          // The backend of the link or of an earlier visit: asked for already, nothing to confirm.
+          await Promise.all([get().actions.loadCatalog(), get().actions.initEngine(get().engine.requested, { confirmed: true })]);
           // Whichever finished second may have found the other not ready yet.
           const s = get();
           if (s.engine.status === 'ready' && s.models.catalogStatus === 'ready' && s.models.selected !== null && s.models.status === 'idle') {
             await get().actions.loadModel();
           }
+          // A run interrupted by a reload or a crash comes back by itself (not awaited: it trains).
+          void get().actions.restoreInterrupted();
         },
       },
     };

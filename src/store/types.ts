@@ -6,6 +6,9 @@ import type { AuxiliaryEntry, ModelIndexEntry, SkippedModel } from './modelCatal
 import type { Frame, Trajectory, View } from './history';
 import type { BatchSize } from './settings';
 import type { SessionStorage, SessionSummary } from './sessions';
+import type { SessionLocks } from './sessionLocks';
+import type { SelectableSet } from '../core/data/selection';
+import type { NumericSetting } from '../worker/trainingSettings';
 import type {
   BackendRequest,
   CompareJudgeStats,
@@ -53,6 +56,15 @@ export interface EngineSlice {
   readonly error: SerializedError | null;
   /** tf.memory() of the worker after its last model command. */
   readonly memory: EngineMemory | null;
+  /**
+   * A switch asked for from the UI that waits for a yes: webgpu on an adapter known to be
+   * software (a CPU emulation of a GPU), with the adapter and why it counts as software.
+   */
+  readonly pending: { readonly backend: BackendRequest; readonly adapter: string; readonly why: string } | null;
+  /** Set while running webgpu on a software adapter: the adapter (slow; the UI offers a way back). */
+  readonly slowAdapter: string | null;
+  /** Whether `requested` may be remembered on this device (not a choice that runs this slowly). */
+  readonly remember: boolean;
 }
 
 export interface ProbeSlice {
@@ -87,6 +99,8 @@ export interface ModelsSlice {
 
 /** Timings of the last finished run (ms). */
 export interface RunStats {
+  /** What reproduces the run: model (catalog name; null for an imported file), seed and batch. */
+  readonly model: string | null;
   readonly seed: number;
   readonly batch: number;
   readonly backend: string;
@@ -97,9 +111,14 @@ export interface RunStats {
 export interface GenerateSlice {
   readonly status: RunStatus;
   readonly batch: BatchSize;
-  /** The seed field; with `randomSeed`, replaced by a fresh seed at every Generate. */
+  /**
+   * The seed field: the seed of the next Generate until it runs, then the seed of the picture
+   * shown. With `randomSeed`, a Generate after that draws a fresh one (shown as it starts).
+   */
   readonly seed: number;
   readonly randomSeed: boolean;
+  /** True once a run has used `seed`: with `randomSeed`, the next Generate draws a new one. */
+  readonly seedUsed: boolean;
   readonly slowMotion: boolean;
   readonly trajectory: Trajectory | null;
   /** Slider position 0..T (x_T … x_0). */
@@ -234,6 +253,14 @@ export interface TrainSlice {
   readonly sessions: readonly SessionSummary[];
   readonly sessionId: string | null;
   readonly autosave: { readonly status: 'idle' | 'saving' | 'saved' | 'error'; readonly iteration: number; readonly message: string | null };
+  /** Images the built-in choice (MNIST digits, emoji filter) selects, of how many; null while unknown. */
+  readonly selection: { readonly count: number; readonly total: number } | null;
+  /** Why a value typed into a setting field was refused (the field keeps the last valid value). */
+  readonly settingErrors: Readonly<Partial<Record<NumericSetting, string>>>;
+  /** The model the current (or last) run started from: names its saved session and its export. */
+  readonly modelName: string | null;
+  /** Set when the run was brought back by itself after a reload or a crash: what came back. */
+  readonly restored: string | null;
 }
 
 export type LabStatus = 'idle' | 'starting' | ToyLabState | 'error';
@@ -317,6 +344,8 @@ export interface CompareRowView {
   readonly width: number;
   readonly height: number;
   readonly guided: boolean;
+  /** The class the row was steered toward (class control); null for the other rows. */
+  readonly target: number | null;
   readonly judge: CompareJudgeStats | null;
   /** Why the row did not run or failed ('missing' rows: what the index lacks). */
   readonly error: SerializedError | null;
@@ -339,6 +368,7 @@ export interface GuidedPoint {
   readonly sampler: CompareSamplerKind;
   readonly model: string;
   readonly batch: number;
+  readonly seed: number;
   readonly accuracy: number | null;
   readonly diversity: number | null;
   readonly confidence: number;
@@ -357,6 +387,9 @@ export interface CompareSettings {
   readonly ddpm: string | null;
   /** Class control: the digit, the guidance scale s and the sampler it steers. */
   readonly digit: number;
+  /** Class control's own images per batch and seed (1..COMPARE_LIMITS.batch). */
+  readonly guidedBatch: number;
+  readonly guidedSeed: number;
   readonly scale: number;
   readonly guidedSampler: GuidedSampler;
 }
@@ -375,8 +408,14 @@ export interface CompareSlice {
 export interface AppActions {
   /** Fetches the model list and initialises the engine, then loads the selected model. */
   boot(): Promise<void>;
-  /** (Re)initialises the engine on `backend`; the latest call wins if several overlap. */
-  initEngine(backend: BackendRequest): Promise<void>;
+  /**
+   * (Re)initialises the engine on `backend`; the latest call wins if several overlap. webgpu
+   * on an adapter already known to be software only sets `engine.pending` (a warning to
+   * confirm) unless `confirmed`.
+   */
+  initEngine(backend: BackendRequest, opts?: { readonly confirmed?: boolean }): Promise<void>;
+  /** Drops the pending switch (the user keeps the current backend). */
+  cancelBackendSwitch(): void;
   loadCatalog(): Promise<void>;
   selectModel(name: string): Promise<void>;
   /** Loads (or retries loading) the selected model, with download and warm-up progress. */
@@ -421,6 +460,11 @@ export interface AppActions {
   listSessions(): Promise<void>;
   /** Restores a saved session's data, curves and previews and continues training it. */
   resumeSession(id: string): Promise<void>;
+  /**
+   * After a reload or a crash: brings back the newest session whose run was interrupted
+   * (saved while running or paused, and not open in another tab) and continues it.
+   */
+  restoreInterrupted(): Promise<void>;
   deleteSession(id: string): Promise<void>;
   /** Loads a model file exported by this app in place of the catalog model. */
   importModelFile(file: UploadSource): Promise<void>;
@@ -474,6 +518,13 @@ export interface StoreEnv {
    * them (autosave). Absent: runs are not saved.
    */
   readonly sessions?: SessionStorage;
+  /**
+   * One tab per saved session (sessionLocks.ts). Absent: the browser's Web Locks where there
+   * are any; null: no locking.
+   */
+  readonly locks?: SessionLocks | null;
+  /** Labels and names of a built-in data set, to count a selection (default: fetched from the app's data/). */
+  datasetIndex?(name: 'mnist-train' | 'emoji'): Promise<SelectableSet>;
   /** ISO time stamp (tests inject a fixed clock). */
   now?(): string;
 }

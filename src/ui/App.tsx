@@ -2,7 +2,7 @@
  * The app shell: generate and scrub on the left, model, engine and explanation on the
  * right (one column on a phone), the mode-coverage lab and the Compare view (DD-GAN vs
  * DDIM vs DDPM) across the full width below them, diagnostics at the bottom, the sample
- * dialog on top.
+ * dialog and the backend warning on top.
  *
  * Components only read the store and call its actions; no logic about backends or tensors
  * lives here. Values that tests read carry `data-testid`, and machine-readable copies of
@@ -10,6 +10,7 @@
  */
 import { useEffect } from 'react';
 import type { AppStore } from '../store/store';
+import { BackendDialog } from './BackendDialog';
 import { BranchesPanel } from './BranchesPanel';
 import { ComparePanel } from './ComparePanel';
 import { DiagnosticsPanel } from './DiagnosticsPanel';
@@ -78,6 +79,7 @@ export function App({ store }: { store: AppStore }) {
         <footer className="app-footer">Everything runs locally; no data leaves this page.</footer>
       </div>
       <SampleDialog />
+      <BackendDialog />
     </StoreContext.Provider>
   );
 }

@@ -12,13 +12,15 @@
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { canCompare, isCompareBusy } from '../store/store';
-import { ABLATION_T, DDIM_STEPS, ablationTable, compareChoices, rowMetrics } from '../store/compareModels';
+import { ABLATION_T, DDIM_STEPS, ablationTable, compareChoices, datasetLabel, rowMetrics, type QualityMetric } from '../store/compareModels';
 import { COMPARE_LIMITS } from '../worker/protocol';
-import { ErrorBox, StatusPill } from './common';
+import { ErrorBox, NumberField, StatusPill } from './common';
 import { CompareRow } from './CompareRow';
+import { METRIC_INFO, formatMetric } from './metricLabels';
 import { useApp } from './storeContext';
 
-const fix = (v: number | undefined, digits: number): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+/** The ablation table's metric columns. */
+const ABLATION_METRICS: readonly QualityMetric[] = ['frechetDistance', 'precision', 'recall', 'confidentShare', 'classesPresent'];
 const pct = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : `${(100 * v).toFixed(0)} %`);
 
 export function AblationSection() {
@@ -40,7 +42,7 @@ export function AblationSection() {
       </div>
       <p className="muted small">
         T = 1 is a plain GAN (one step from noise to image); the paper finds it collapses, while T = 4 keeps both quality and diversity.
-        {base && ` Models trained on ${base.dataset ?? 'the same data'} at ${base.imageSize}×${base.imageSize}.`}
+        {base && ` Models trained on ${datasetLabel(base.dataset)} at ${base.imageSize}×${base.imageSize}.`}
       </p>
       <div className="table-wrap">
         <table className="schedule compare-table" data-testid="ablation-table">
@@ -49,10 +51,11 @@ export function AblationSection() {
               <th>T</th>
               <th>model</th>
               <th>iterations</th>
-              <th title="Fréchet distance in the judge's features (lower is better)">FD</th>
-              <th>precision</th>
-              <th>recall</th>
-              <th>classes</th>
+              {ABLATION_METRICS.map((k) => (
+                <th key={k} title={`${METRIC_INFO[k].label}: ${METRIC_INFO[k].explain}`}>
+                  {METRIC_INFO[k].short}
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
@@ -62,8 +65,8 @@ export function AblationSection() {
                 return [
                   <tr key={`t${T}`} data-testid={`ablation-t-${T}`} data-missing="true">
                     <td>{T}</td>
-                    <td colSpan={6} className="muted">
-                      no model in the index (npm run train -- --model ddgan --T {T})
+                    <td colSpan={2 + ABLATION_METRICS.length} className="muted">
+                      no T = {T} model ships with the app yet
                     </td>
                   </tr>,
                 ];
@@ -76,15 +79,10 @@ export function AblationSection() {
                     <td>{m.name}</td>
                     <td>{m.iterations ?? '–'}</td>
                     {v ? (
-                      <>
-                        <td>{fix(v.frechetDistance, 2)}</td>
-                        <td>{fix(v.precision, 3)}</td>
-                        <td>{fix(v.recall, 3)}</td>
-                        <td>{fix(v.classesPresent, 0)}</td>
-                      </>
+                      ABLATION_METRICS.map((k) => <td key={k}>{formatMetric(k, v[k])}</td>)
                     ) : (
-                      <td colSpan={4} className="muted">
-                        not evaluated
+                      <td colSpan={ABLATION_METRICS.length} className="muted">
+                        quality not measured yet
                       </td>
                     )}
                   </tr>
@@ -96,11 +94,11 @@ export function AblationSection() {
       </div>
       <div className="controls">
         <button type="button" className="secondary" data-testid="ablation-run" disabled={!ready || busy || table.models.length === 0} onClick={() => void actions.runAblation()}>
-          Draw {settings.batch} samples from each
+          Draw {settings.batch} {settings.batch === 1 ? 'sample' : 'samples'} from each
         </button>
         {table.missingT.length > 0 && (
           <span className="muted small" data-testid="ablation-missing" data-value={table.missingT.join(',')}>
-            no model yet for T = {table.missingT.join(', ')}
+            not shipped yet: T = {table.missingT.join(', ')}
           </span>
         )}
       </div>
@@ -146,12 +144,12 @@ export function ClassControlSection() {
       </p>
       {!choice.guide && (
         <p className="warning small" data-testid="guided-no-guide">
-          No noise-aware classifier in the model index: only s = 0 (unguided) can be drawn.
+          No guidance classifier for these images ships with the app: only s = 0 (unguided) can be drawn.
         </p>
       )}
       {!choice.judge && (
         <p className="warning small" data-testid="guided-no-judge">
-          No judge classifier for these images in the model index: accuracy and diversity cannot be measured.
+          No judge classifier for these images ships with the app: accuracy and diversity cannot be measured.
         </p>
       )}
       <fieldset className="compare-settings" disabled={busy}>
@@ -201,11 +199,13 @@ export function ClassControlSection() {
               DDIM-{choice.ddpm ? Math.min(DDIM_STEPS, choice.ddpm.steps ?? DDIM_STEPS) : DDIM_STEPS}
             </label>
           </fieldset>
+          <NumberField label="Batch" testId="guided-batch" value={settings.guidedBatch} min={1} max={COMPARE_LIMITS.batch} onChange={(guidedBatch) => actions.setCompareSettings({ guidedBatch })} />
+          <NumberField label="Seed" testId="guided-seed" value={settings.guidedSeed} min={0} max={0xffffffff} onChange={(guidedSeed) => actions.setCompareSettings({ guidedSeed })} />
         </div>
       </fieldset>
       <div className="controls">
         <button type="button" className="primary" data-testid="guided-run" disabled={!ready || busy || !model || refused} onClick={() => void actions.runGuided()}>
-          Draw {settings.batch} guided samples
+          Draw {settings.guidedBatch} guided {settings.guidedBatch === 1 ? 'sample' : 'samples'}
         </button>
         {history.length > 0 && (
           <button type="button" className="secondary small" data-testid="guided-clear" disabled={busy} onClick={() => actions.clearGuidedHistory()}>
@@ -216,12 +216,12 @@ export function ClassControlSection() {
       {run.error && <ErrorBox testId="guided-error" error={run.error} />}
       {row && (
         <div className="compare-rows">
-          <CompareRow row={row} metrics={null} testPrefix="guided" />
+          <CompareRow row={row} metrics={null} testPrefix="guided" verdicts />
         </div>
       )}
       {row?.judge && (
         <p className="compare-judge" data-testid="guided-judge" data-accuracy={row.judge.accuracy ?? ''} data-diversity={row.judge.diversity ?? ''}>
-          The judge reads {pct(row.judge.accuracy)} of the batch as a {settings.digit}
+          The judge reads {pct(row.judge.accuracy)} of the batch as a {row.target ?? settings.digit} (its verdict and confidence are under each sample)
           {row.judge.diversity !== null && `; spread in its features ${row.judge.diversity.toFixed(2)}`}
           {judgeAccuracy !== undefined && <span className="muted small"> (judge: {pct(judgeAccuracy)} right on held-out digits)</span>}
         </p>
@@ -236,6 +236,7 @@ export function ClassControlSection() {
                 <th>digit</th>
                 <th>sampler</th>
                 <th>images</th>
+                <th>seed</th>
                 <th title="share the judge classifies as the digit">accuracy</th>
                 <th title="mean pairwise distance in the judge's features">diversity</th>
                 <th title="mean top-class probability">confidence</th>
@@ -248,6 +249,7 @@ export function ClassControlSection() {
                   <td>{p.digit}</td>
                   <td>{p.sampler === 'ddgan' ? 'DD-GAN' : 'DDIM'}</td>
                   <td>{p.batch}</td>
+                  <td>{p.seed}</td>
                   <td>{pct(p.accuracy)}</td>
                   <td>{p.diversity === null ? '–' : p.diversity.toFixed(2)}</td>
                   <td>{p.confidence.toFixed(2)}</td>

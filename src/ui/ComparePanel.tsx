@@ -10,7 +10,7 @@
  */
 import { useShallow } from 'zustand/react/shallow';
 import { canCompare, isCompareBusy } from '../store/store';
-import { compareChoices, speedup, type Speedup } from '../store/compareModels';
+import { baselinesFor, compareChoices, datasetLabel, noBaselineReason, speedup, type Speedup } from '../store/compareModels';
 import type { CompareRowView, CompareSettings } from '../store/types';
 import { COMPARE_LIMITS } from '../worker/protocol';
 import { ErrorBox, NumberField, StatusPill, fmtMs } from './common';
@@ -63,7 +63,8 @@ function CompareSettingsForm({ busy }: { busy: boolean }) {
   const actions = useApp((s) => s.actions);
   const set = (p: Partial<CompareSettings>): void => actions.setCompareSettings(p);
   const choice = compareChoices(catalog, auxiliary, settings);
-  const ddpms = auxiliary.filter((m) => m.role === 'ddpm');
+  // Only DDPMs trained on the chosen DD-GAN's data: a fair pair or none.
+  const ddpms = baselinesFor(auxiliary, choice.ddgan);
   return (
     <fieldset className="compare-settings" disabled={busy}>
       <legend>Run</legend>
@@ -71,10 +72,11 @@ function CompareSettingsForm({ busy }: { busy: boolean }) {
         <label className="field">
           <span>DD-GAN</span>
           <select data-testid="compare-ddgan" value={choice.ddgan?.name ?? ''} onChange={(e) => set({ ddgan: e.target.value })} disabled={catalog.length === 0}>
-            {catalog.length === 0 && <option value="">none in the index</option>}
+            {catalog.length === 0 && <option value="">none ships with the app</option>}
             {catalog.map((m) => (
               <option key={m.name} value={m.name}>
-                {m.name} (T = {m.T})
+                {m.name} (T = {m.T}, {datasetLabel(m.dataset)}
+                {baselinesFor(auxiliary, m).length === 0 ? ': no DDPM' : ''})
               </option>
             ))}
           </select>
@@ -82,10 +84,10 @@ function CompareSettingsForm({ busy }: { busy: boolean }) {
         <label className="field">
           <span>DDPM</span>
           <select data-testid="compare-ddpm" value={choice.ddpm?.name ?? ''} onChange={(e) => set({ ddpm: e.target.value })} disabled={ddpms.length === 0}>
-            {ddpms.length === 0 && <option value="">none in the index</option>}
+            {ddpms.length === 0 && <option value="">none trained on {choice.ddgan ? datasetLabel(choice.ddgan.dataset) : 'these images'}</option>}
             {ddpms.map((m) => (
               <option key={m.name} value={m.name}>
-                {m.name} ({m.steps} steps)
+                {m.name} ({m.steps} steps, {datasetLabel(m.dataset)})
               </option>
             ))}
           </select>
@@ -143,9 +145,8 @@ export function ComparePanel() {
       </p>
       {catalogStatus === 'ready' && (!choice.ddgan || !choice.ddpm) && (
         <p className="warning" role="status" data-testid="compare-missing">
-          {!choice.ddgan && 'The model index has no DD-GAN generator. '}
-          {!choice.ddpm && 'The model index has no DDPM checkpoint, so the DDIM and DDPM rows cannot run: train one with npm run train -- --model ddpm and rebuild. '}
-          The rest of the app works as before.
+          {!choice.ddgan && 'No DD-GAN model ships with the app. '}
+          {choice.ddgan && !choice.ddpm && `${noBaselineReason(auxiliary, choice.ddgan)} Only the DD-GAN row runs. `}
         </p>
       )}
       <CompareSettingsForm busy={busy} />

@@ -4,38 +4,33 @@
  * checkpoint (or "not evaluated"), and what the judge classifier says about the batch.
  * Numbers that tests read sit in `data-*` attributes.
  */
-import { QUALITY_METRICS, rowMetrics, type QualityMetric } from '../store/compareModels';
+import { useEffect, useRef } from 'react';
+import { QUALITY_METRICS, rowMetrics, rowProgressText } from '../store/compareModels';
 import type { CompareRowView } from '../store/types';
 import { StatusPill, fmtBytes, fmtMs, xSub } from './common';
 import { FrameCanvas } from './FrameCanvas';
-
-const METRIC_LABELS: Record<QualityMetric, { label: string; title: string; digits: number }> = {
-  frechetDistance: { label: 'Fréchet distance', title: 'in the judge classifier’s features; lower is better', digits: 2 },
-  precision: { label: 'Precision', title: 'share of samples that lie on the real data’s manifold (quality)', digits: 3 },
-  recall: { label: 'Recall', title: 'share of real data covered by the samples (diversity)', digits: 3 },
-  classesPresent: { label: 'Classes present', title: 'digits that are the top class of at least one sample', digits: 0 },
-  classKlToUniform: { label: 'Class KL', title: 'KL(class histogram ‖ uniform) in nats; 0 = every digit equally often', digits: 3 },
-};
+import { extractTile, gridDims } from './grid';
+import { METRIC_INFO } from './metricLabels';
 
 const fmtRate = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
-/** The stored metrics of the row's checkpoint, or "not evaluated". */
-export function StoredMetrics({ row, metrics, testId }: { row: Pick<CompareRowView, 'sampler'>; metrics: Readonly<Record<string, number>> | undefined; testId: string }) {
+/** The stored metrics of the row's checkpoint for its sampler, or that none were measured yet. */
+export function StoredMetrics({ row, metrics, testId }: { row: Pick<CompareRowView, 'sampler' | 'label'>; metrics: Readonly<Record<string, number>> | undefined; testId: string }) {
   const m = rowMetrics(metrics, row.sampler);
   if (!m) {
     return (
       <p className="muted small" data-testid={testId} data-evaluated="false">
-        Quality: not evaluated (<code>npm run eval</code> stores it in model.json)
+        Quality: not measured yet for {row.label}.
       </p>
     );
   }
   return (
     <dl className="facts compact compare-metrics" data-testid={testId} data-evaluated="true" data-source={m.source}>
       {QUALITY_METRICS.filter((k) => m.values[k] !== undefined).map((k) => (
-        <div key={k} className="metric" title={METRIC_LABELS[k].title}>
-          <dt>{METRIC_LABELS[k].label}</dt>
+        <div key={k} className="metric" title={METRIC_INFO[k].explain}>
+          <dt>{METRIC_INFO[k].label}</dt>
           <dd data-testid={`${testId}-${k}`} data-value={String(m.values[k])}>
-            {m.values[k]!.toFixed(METRIC_LABELS[k].digits)}
+            {METRIC_INFO[k].format(m.values[k]!)}
           </dd>
         </div>
       ))}
@@ -44,11 +39,52 @@ export function StoredMetrics({ row, metrics, testId }: { row: Pick<CompareRowVi
   );
 }
 
-/** `metrics`: the checkpoint's stored metrics (undefined: none stored; null: not shown, e.g. for a guided batch). */
-export function CompareRow({ row, metrics, testPrefix = 'compare' }: { row: CompareRowView; metrics: Readonly<Record<string, number>> | undefined | null; testPrefix?: string }) {
+/** One sample of a row's frame on its own canvas (native size; CSS scales it up). */
+function TileCanvas({ rgba, batch, width, height, index, label }: { rgba: Uint8ClampedArray; batch: number; width: number; height: number; index: number; label: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const px = extractTile(rgba, batch, width, height, index);
+    ref.current?.getContext('2d')?.putImageData(new ImageData(px.data, px.width, px.height), 0, 0);
+  }, [rgba, batch, width, height, index]);
+  return <canvas ref={ref} width={width} height={height} role="img" aria-label={label} />;
+}
+
+/**
+ * The final samples one by one, each with the judge's verdict under it: the class it reads
+ * and how sure it is. A verdict other than the row's target is marked.
+ */
+function JudgedSamples({ row, testId }: { row: CompareRowView; testId: string }) {
+  const judge = row.judge!;
+  const { cols } = gridDims(row.batch);
+  return (
+    <ol className="judged-samples" data-testid={testId} style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }} aria-label={`samples with what the judge classifier ${judge.classifier} reads in each`}>
+      {judge.predicted.map((c, i) => {
+        const p = judge.confidences[i];
+        const off = row.target !== null && c !== row.target;
+        const says = `the judge reads a ${c}${p === undefined ? '' : ` with probability ${p.toFixed(2)}`}`;
+        return (
+          <li key={i} className={off ? 'off' : ''} data-class={c} data-confidence={p ?? ''} title={`sample ${i + 1}: ${says}`}>
+            <TileCanvas rgba={row.frame!.rgba} batch={row.batch} width={row.width} height={row.height} index={i} label={`sample ${i + 1}`} />
+            <span className="verdict">
+              {c}
+              {p !== undefined && <span className="muted"> · {(100 * p).toFixed(0)} %</span>}
+            </span>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+/**
+ * `metrics`: the checkpoint's stored metrics (undefined: none stored; null: not shown, e.g.
+ * for a guided batch). `verdicts`: once done, the samples one by one with the judge's class
+ * and confidence under each.
+ */
+export function CompareRow({ row, metrics, testPrefix = 'compare', verdicts = false }: { row: CompareRowView; metrics: Readonly<Record<string, number>> | undefined | null; testPrefix?: string; verdicts?: boolean }) {
   const id = `${testPrefix}-row-${row.id}`;
   const live = row.status === 'running' || row.status === 'loading';
-  const what = row.final ? 'samples x₀' : row.frame ? `after step ${row.frameStep} of ${row.steps}` : '';
+  const progress = rowProgressText(row);
   return (
     <figure
       className={`compare-row compare-row-${row.status}`}
@@ -61,19 +97,27 @@ export function CompareRow({ row, metrics, testPrefix = 'compare' }: { row: Comp
       data-model={row.model}
     >
       <figcaption>
-        <strong>{row.label}</strong>
-        {row.model && <span className="muted small"> · {row.model}</span>}
-        {row.guided && <span className="muted small"> · guided</span>}
-        <StatusPill testId={`${id}-status`} state={row.status} />
+        <span className="compare-row-title">
+          <strong>{row.label}</strong>
+          {row.guided && <span className="muted small"> · guided</span>}
+          <StatusPill testId={`${id}-status`} state={row.status} />
+        </span>
+        {row.model && (
+          <span className="compare-row-model muted small" data-testid={`${id}-model`}>
+            {row.model}
+          </span>
+        )}
       </figcaption>
-      {row.frame && row.width > 0 ? (
+      {verdicts && row.final && row.frame && row.judge && row.judge.predicted.length === row.batch ? (
+        <JudgedSamples row={row} testId={`${id}-verdicts`} />
+      ) : row.frame && row.width > 0 ? (
         <FrameCanvas
           frame={row.frame}
           batch={row.batch}
           width={row.width}
           height={row.height}
           testId={`${id}-canvas`}
-          label={`${row.label}: ${what}`}
+          label={`${row.label}: ${progress.picture}`}
           className="compare-grid"
         />
       ) : (
@@ -83,7 +127,7 @@ export function CompareRow({ row, metrics, testPrefix = 'compare' }: { row: Comp
       )}
       {row.frame && (
         <p className="muted small compare-frame-note" data-testid={`${id}-frame`} data-step={row.frameStep} data-final={String(row.final)}>
-          {row.final ? 'final samples' : `preview after step ${row.frameStep}`}
+          {progress.picture}
         </p>
       )}
       {row.error && (
@@ -94,7 +138,7 @@ export function CompareRow({ row, metrics, testPrefix = 'compare' }: { row: Comp
       <dl className="facts compact compare-facts">
         <dt>Step / NFE</dt>
         <dd data-testid={`${id}-nfe`} data-value={row.step}>
-          {row.steps > 0 ? `${row.step} / ${row.steps}` : '–'}
+          {progress.counter}
           {row.t !== null && live && <span className="muted small"> (at {row.sampler === 'ddgan' ? xSub(row.t) : `t = ${row.t}`})</span>}
         </dd>
         <dt>Wall time</dt>

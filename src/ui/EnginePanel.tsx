@@ -39,7 +39,9 @@ export function EnginePanel() {
             </option>
           ))}
         </select>
-        <span className="muted small">Your choice is remembered on this device.</span>
+        <span className="muted small">
+          {engine.remember ? 'Your choice is remembered on this device.' : 'This choice holds for this visit only: it runs slowly here, so it is not remembered.'}
+        </span>
       </div>
 
       {info && (
@@ -54,6 +56,20 @@ export function EnginePanel() {
             )}
             {info.requested !== 'auto' && <span className="muted"> (requested)</span>}
           </Fact>
+          {info.wasm && (
+            <Fact
+              label="Threads"
+              testId="wasm-threads"
+              value={String(info.wasm.threads)}
+              data={{
+                'data-requested': String(info.wasm.requestedThreads),
+                'data-threaded': String(info.wasm.threaded),
+                'data-isolated': String(info.wasm.isolated),
+              }}
+            >
+              <span className="reason">{info.wasm.why}</span>
+            </Fact>
+          )}
           <Fact label="Adapter" testId="adapter" value={adapterText(info.adapter)} data={adapterData(info.adapter)}>
             {adapterText(info.adapter)}
           </Fact>

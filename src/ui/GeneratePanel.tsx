@@ -5,10 +5,11 @@
  */
 import { useEffect, useId } from 'react';
 import { canGenerate } from '../store/store';
-import { arrivedCount, frameAt, kOfPosition, type Trajectory } from '../store/history';
+import { arrivedCount, frameAt, kOfPosition, stepOfPosition, type Trajectory } from '../store/history';
 import { BATCH_SIZES, MAX_SEED, isBatchSize, randomSeed } from '../store/settings';
 import { batchOverLimit } from '../worker/batchLimit';
-import { Fact, StatusPill, ErrorBox, fmtMs, xSub } from './common';
+import { SlowBackendNotice } from './BackendDialog';
+import { Fact, StatusPill, ErrorBox, fmtMs, useElapsedSeconds, xSub } from './common';
 import { downloadPng } from './download';
 import { FrameCanvas } from './FrameCanvas';
 import { composeGrid } from './grid';
@@ -28,6 +29,8 @@ export function GeneratePanel() {
   const t = gen.trajectory;
   const running = gen.status === 'running';
   const seedId = useId();
+  // A warm-up can take a minute on a software GPU: the button shows that time passes.
+  const warmingFor = useElapsedSeconds(models.status === 'warming');
 
   // Playback: one position per tick, stopping at x_0.
   useEffect(() => {
@@ -94,6 +97,9 @@ export function GeneratePanel() {
             <input type="checkbox" data-testid="seed-random" checked={gen.randomSeed} onChange={(e) => actions.setRandomSeed(e.target.checked)} />
             new seed each time
           </label>
+          <span className="muted small seed-note" data-testid="seed-note" data-next={gen.randomSeed && gen.seedUsed ? 'new' : 'this'}>
+            {gen.randomSeed && gen.seedUsed ? 'Generate draws a new seed and shows it here' : 'Generate uses this seed'}
+          </span>
         </div>
 
         <label className="check slow">
@@ -104,6 +110,7 @@ export function GeneratePanel() {
         <div className="generate-buttons">
           <button type="button" className="primary big" data-testid="generate-button" disabled={!ready} onClick={() => void actions.generate()}>
             {generateLabel(ready, running, engineStatus, models)}
+            {warmingFor !== null && warmingFor >= 2 && <span className="elapsed"> · {warmingFor} s</span>}
           </button>
           {running && (
             <button type="button" className="secondary" data-testid="stop-button" onClick={() => void actions.stop()}>
@@ -121,6 +128,8 @@ export function GeneratePanel() {
           </button>
         </p>
       )}
+
+      <SlowBackendNotice />
 
       <div className="stage">
         <div className="stage-canvas">
@@ -161,9 +170,38 @@ function generateLabel(ready: boolean, running: boolean, engineStatus: string, m
   if (ready) return running ? 'Generate again' : 'Generate';
   if (engineStatus !== 'ready') return engineStatus === 'error' ? 'Engine failed' : 'Starting engine…';
   if (m.status === 'downloading') return `Loading model… ${m.totalBytes > 0 ? Math.floor((100 * m.loadedBytes) / m.totalBytes) : 0}%`;
-  if (m.status === 'warming') return m.warmup ? `Warming up… ${m.warmup.done}/${m.warmup.total}` : 'Warming up…';
+  if (m.status === 'warming') {
+    if (!m.warmup || m.warmup.total === 0) return 'Warming up…';
+    return `Warming up… ${m.warmup.phase === 'run' ? 'step' : 'shaders'} ${m.warmup.done}/${m.warmup.total}`;
+  }
   if (m.status === 'error') return 'Model failed to load';
   return 'Waiting for a model…';
+}
+
+/**
+ * The step the slider shows (scrubbing and Play move it), with the x_k it is at; "done" only
+ * on the finished x_0. While a run streams and the slider follows it, that is the newest step.
+ */
+function StepHeading({ trajectory: t, position, status, follow }: { trajectory: Trajectory; position: number; status: string; follow: boolean }) {
+  const done = Math.min(arrivedCount(t), t.T);
+  const step = stepOfPosition(t.T, position);
+  const k = kOfPosition(t.T, position);
+  const at = k === 0 ? `${xSub(0)}${status === 'done' ? ', done' : ''}` : `${xSub(k)} → ${xSub(k - 1)}`;
+  return (
+    <>
+      Step <strong data-testid="step-shown">{step}</strong> of {t.T}
+      <span className="muted" data-testid="step-at">
+        {' '}
+        · {at}
+      </span>
+      {status === 'running' && !follow && (
+        <span className="muted">
+          {' '}
+          ({done} of {t.T} computed)
+        </span>
+      )}
+    </>
+  );
 }
 
 function StepLog({ trajectory: t, position }: { trajectory: Trajectory | null; position: number }) {
@@ -171,15 +209,17 @@ function StepLog({ trajectory: t, position }: { trajectory: Trajectory | null; p
   const gen = useApp((s) => s.gen);
   return (
     <div className="steps">
-      <p className="step-counter" data-testid="step-counter" data-steps={done} data-total={t?.T ?? 0} data-count={gen.count} aria-live="polite">
-        {t ? (
-          <>
-            Step <strong>{done}</strong> of {t.T}
-            {gen.status === 'done' && <span className="muted"> · done</span>}
-          </>
-        ) : (
-          <span className="muted">No run yet</span>
-        )}
+      <p
+        className="step-counter"
+        data-testid="step-counter"
+        data-steps={done}
+        data-step={t ? stepOfPosition(t.T, position) : 0}
+        data-position={position}
+        data-total={t?.T ?? 0}
+        data-count={gen.count}
+        aria-live="polite"
+      >
+        {t ? <StepHeading trajectory={t} position={position} status={gen.status} follow={gen.follow} /> : <span className="muted">No run yet</span>}
       </p>
       {t && (
         <ol className="step-log" data-testid="step-log">

@@ -8,6 +8,7 @@
 import { useRef } from 'react';
 import uPlot from 'uplot';
 import type { AppState } from '../store/types';
+import { ITERATION_AXIS } from './lossChartSpec';
 import { useStoreChart, type StoreChartSpec } from './useStoreChart';
 
 function tSpec(label: string, data: (s: AppState) => uPlot.AlignedData, length: (s: AppState) => number, height: number): StoreChartSpec {
@@ -16,7 +17,7 @@ function tSpec(label: string, data: (s: AppState) => uPlot.AlignedData, length: 
     options: {
       scales: { x: { time: false } },
       series: [{ label: 'iteration' }, { label, stroke: '#c98a00', width: 1.5, paths: uPlot.paths.stepped?.({ align: 1 }) }],
-      axes: [{ label: 'iteration' }, { label: 'T' }],
+      axes: [ITERATION_AXIS, { label: 'T' }],
       legend: { live: true },
     },
     data,

@@ -1,17 +1,25 @@
 /** Model picker: the build's catalog, download progress in bytes, warm-up, errors with retry. */
-import { useId } from 'react';
-import { ErrorBox, Fact, Progress, StatusPill, fmtBytes, fmtCount, fmtDuration, fmtMs } from './common';
+import { Fragment, useId } from 'react';
+import { ErrorBox, Fact, Progress, StatusPill, fmtBytes, fmtCount, fmtDuration, fmtMs, useElapsedSeconds } from './common';
 import { useApp } from './storeContext';
+import { isTraining } from '../store/store';
 import { describeLimit, fmtSize } from '../worker/batchLimit';
-import type { BatchLimit } from '../worker/protocol';
+import type { BatchLimit, WarmupProgress } from '../worker/protocol';
+import { METRIC_INFO, METRIC_KEYS } from './metricLabels';
+
+/** The model list's entry for an imported model file (never a catalog name: those have no spaces or parentheses). */
+const IMPORTED = '(imported file)';
 
 export function ModelPanel() {
   const m = useApp((s) => s.models);
   const engineReady = useApp((s) => s.engine.status === 'ready');
   const actions = useApp((s) => s.actions);
+  // A fine-tune run holds the worker: a model file would end it (the store refuses one too).
+  const training = useApp(isTraining);
   const selectId = useId();
   const entry = m.catalog.find((e) => e.name === m.selected) ?? null;
   const busy = m.status === 'downloading' || m.status === 'warming';
+  const warmingFor = useElapsedSeconds(m.status === 'warming');
   const r = m.result;
 
   return (
@@ -34,7 +42,21 @@ export function ModelPanel() {
       {m.catalog.length > 0 && (
         <div className="field">
           <label htmlFor={selectId}>Checkpoint</label>
-          <select id={selectId} data-testid="model-select" value={m.selected ?? ''} disabled={busy || !engineReady} onChange={(e) => void actions.selectModel(e.target.value)}>
+          <select
+            id={selectId}
+            data-testid="model-select"
+            value={m.imported ? IMPORTED : (m.selected ?? '')}
+            disabled={busy || !engineReady}
+            onChange={(e) => {
+              if (e.target.value !== IMPORTED) void actions.selectModel(e.target.value);
+            }}
+          >
+            {/* An imported model is what is in use: the list says so instead of naming the catalog model. */}
+            {m.imported && (
+              <option value={IMPORTED} disabled>
+                {m.imported} (imported file)
+              </option>
+            )}
             {m.catalog.map((e) => (
               <option key={e.name} value={e.name}>
                 {e.name} (T = {e.T}, {e.imageSize}×{e.imageSize}, {fmtBytes(e.weightBytes)})
@@ -50,7 +72,8 @@ export function ModelPanel() {
           type="file"
           accept=".json,application/json"
           data-testid="model-import"
-          disabled={busy || !engineReady}
+          disabled={busy || !engineReady || training}
+          title={training ? 'A fine-tune run is training: stop it (or let it finish) to import a model file' : undefined}
           onChange={(e) => {
             const f = e.target.files?.[0];
             e.target.value = '';
@@ -86,14 +109,8 @@ export function ModelPanel() {
                 {entry.dataset && ` · ${entry.dataset}`}
               </Fact>
             )}
-            {Object.entries(entry.metrics)
-              .slice(0, 6)
-              .map(([k, v]) => (
-                <Fact key={k} label={k} testId={`metric-${k}`} value={String(v)}>
-                  {Number.isInteger(v) ? v : v.toPrecision(4)}
-                </Fact>
-              ))}
           </dl>
+          <ModelMetrics metrics={entry.metrics} />
         </>
       )}
 
@@ -103,10 +120,11 @@ export function ModelPanel() {
           {(m.status === 'warming' || m.status === 'ready') && (
             <Progress
               testId="warmup-progress"
-              label={m.warmup?.phase === 'compile' ? 'Warm-up: compiling shaders' : 'Warm-up: first run'}
+              label={warmupLabel(m.warmup)}
               value={m.status === 'ready' ? 1 : (m.warmup?.done ?? 0)}
               max={m.status === 'ready' ? 1 : (m.warmup?.total ?? 1)}
-              detail={m.status === 'ready' ? 'done' : m.warmup ? `${m.warmup.done} / ${m.warmup.total}${m.warmup.phase === 'compile' ? ' shaders' : ' steps'}` : '…'}
+              detail={m.status === 'ready' ? 'done' : `${warmupDetail(m.warmup)}${warmingFor !== null && warmingFor >= 2 ? ` · ${warmingFor} s` : ''}`}
+              phase={m.status === 'ready' ? 'done' : (m.warmup?.phase ?? '')}
             />
           )}
         </div>
@@ -152,6 +170,53 @@ export function ModelPanel() {
         </p>
       )}
     </section>
+  );
+}
+
+/** What the warm-up is doing, for its progress bar. */
+export function warmupLabel(w: WarmupProgress | null): string {
+  if (w?.phase === 'measure') return 'Warm-up: sizing the largest batch';
+  if (w?.phase === 'compile') return 'Warm-up: compiling shaders';
+  return 'Warm-up: first run';
+}
+
+/** How far it is: shaders or steps done of all, or '…' while the count is not known yet. */
+export function warmupDetail(w: WarmupProgress | null): string {
+  if (!w || w.total === 0) return w?.phase === 'measure' ? 'tracing a step…' : '…';
+  return `${w.done} / ${w.total}${w.phase === 'run' ? ' steps' : ' shaders'}`;
+}
+
+/**
+ * The quality measured for this checkpoint (model.json `metrics`), under the same names and
+ * explanations as in the Compare view; raw field names are never shown.
+ */
+function ModelMetrics({ metrics }: { metrics: Readonly<Record<string, number>> }) {
+  const keys = METRIC_KEYS.filter((k) => Number.isFinite(metrics[k]));
+  if (keys.length === 0) {
+    return (
+      <p className="muted small" data-testid="model-metrics" data-evaluated="false">
+        Quality: not measured for this checkpoint.
+      </p>
+    );
+  }
+  const n = metrics['evaluation.n'];
+  return (
+    <div className="model-metrics" data-testid="model-metrics" data-evaluated="true">
+      <p className="small model-metrics-head">
+        Measured quality{Number.isFinite(n) && <span className="muted"> (on {n.toLocaleString('en-US')} samples)</span>}
+      </p>
+      <dl className="facts compact metric-facts">
+        {keys.map((k) => (
+          <Fragment key={k}>
+            <dt>{METRIC_INFO[k].label}</dt>
+            <dd data-testid={`metric-${k}`} data-value={String(metrics[k])}>
+              {METRIC_INFO[k].format(metrics[k])}
+            </dd>
+            <dd className="metric-explain muted">{METRIC_INFO[k].explain}</dd>
+          </Fragment>
+        ))}
+      </dl>
+    </div>
   );
 }
 

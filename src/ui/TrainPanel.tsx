@@ -5,12 +5,14 @@
  * only read the store and call its actions; decoding and training run in the worker.
  * The upload controls live in UploadSection.tsx.
  */
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { EMOJI_CATEGORIES } from '../core/data/catalog';
 import { estimateTrainingMemory, formatBytes } from '../core/data/uploadPrep';
 import { isTraining, iterationsPerSecond } from '../store/store';
 import type { PreviewFrame } from '../store/types';
 import type { TrainingRecipe } from '../worker/protocol';
+import { TRAINING_LIMITS, type NumericSetting } from '../worker/trainingSettings';
 import { ErrorBox, StatusPill, fmtDuration } from './common';
 import { downloadBytes } from './download';
 import { composeGrid, type Pixels } from './grid';
@@ -34,7 +36,18 @@ const RECIPES: readonly { readonly id: TrainingRecipe; readonly label: string; r
   },
 ];
 
-const EMOJI_CATEGORIES = ['Smileys & Emotion', 'People & Body', 'Animals & Nature', 'Food & Drink', 'Travel & Places', 'Activities', 'Objects', 'Symbols', 'Flags'];
+/** The class a label of a segmented choice gets: `on` for the option that is selected (app.css). */
+const onIf = (selected: boolean): string | undefined => (selected ? 'on' : undefined);
+
+/** How many images the built-in choice selects (or that it is being counted). */
+function SelectionCount({ what }: { what: string }) {
+  const sel = useApp((s) => s.train.selection);
+  return (
+    <p className="muted small" data-testid="selection-count" data-count={sel?.count ?? ''} data-total={sel?.total ?? ''}>
+      {sel === null ? `Counting the ${what}…` : sel.count === 0 ? `No ${what} selected: choose some to train on.` : `${sel.count.toLocaleString('en-US')} of ${sel.total.toLocaleString('en-US')} ${what} selected.`}
+    </p>
+  );
+}
 
 function DataSection() {
   const t = useApp(useShallow((s) => ({ status: s.train.status, source: s.train.source, digits: s.train.digits, emojiCategory: s.train.emojiCategory, emojiSearch: s.train.emojiSearch })));
@@ -45,7 +58,7 @@ function DataSection() {
       <legend>Data</legend>
       <div className="segmented" role="radiogroup" aria-label="Training data">
         {(['uploads', 'mnist', 'emoji'] as const).map((src) => (
-          <label key={src}>
+          <label key={src} className={onIf(t.source === src)} data-testid={`source-label-${src}`}>
             <input type="radio" name="train-source" data-testid={`source-${src}`} checked={t.source === src} onChange={() => actions.setDataSource(src)} />
             {src === 'uploads' ? 'My images' : src === 'mnist' ? 'MNIST' : 'Emoji'}
           </label>
@@ -57,19 +70,28 @@ function DataSection() {
       </p>
       {t.source === 'uploads' && <UploadSection />}
       {t.source === 'mnist' && (
-        <div className="digits" data-testid="mnist-digits">
-          {Array.from({ length: 10 }, (_, d) => (
-            <label key={d}>
-              <input
-                type="checkbox"
-                data-testid={`digit-${d}`}
-                checked={t.digits.includes(d)}
-                onChange={(e) => actions.setDigits(e.target.checked ? [...t.digits, d] : t.digits.filter((x) => x !== d))}
-              />
-              {d}
-            </label>
-          ))}
-        </div>
+        <>
+          <div className="digits" data-testid="mnist-digits">
+            {Array.from({ length: 10 }, (_, d) => (
+              <label key={d} className={onIf(t.digits.includes(d))}>
+                <input
+                  type="checkbox"
+                  data-testid={`digit-${d}`}
+                  checked={t.digits.includes(d)}
+                  onChange={(e) => actions.setDigits(e.target.checked ? [...t.digits, d] : t.digits.filter((x) => x !== d))}
+                />
+                {d}
+              </label>
+            ))}
+            <button type="button" className="secondary small" data-testid="digits-all" disabled={t.digits.length === 10} onClick={() => actions.setDigits([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])}>
+              All
+            </button>
+            <button type="button" className="secondary small" data-testid="digits-none" disabled={t.digits.length === 0} onClick={() => actions.setDigits([])}>
+              None
+            </button>
+          </div>
+          <SelectionCount what="digit images" />
+        </>
       )}
       {t.source === 'emoji' && (
         <div className="emoji-filter">
@@ -88,6 +110,7 @@ function DataSection() {
             <span>Search</span>
             <input type="search" data-testid="emoji-search" value={t.emojiSearch} placeholder="e.g. cat, heart" onChange={(e) => actions.setEmojiFilter(t.emojiCategory, e.target.value)} />
           </label>
+          <SelectionCount what="emoji" />
           <p className="muted">Twemoji © Twitter, CC-BY 4.0.</p>
         </div>
       )}
@@ -95,25 +118,41 @@ function DataSection() {
   );
 }
 
-function SettingField({ label, k, step, min, max, disabled }: { label: string; k: 'iterations' | 'batch' | 'lrG' | 'lrD' | 'r1Gamma' | 'emaDecay' | 'previewEvery' | 'seed'; step: number; min: number; max: number; disabled: boolean }) {
+/**
+ * One numeric setting. The field shows what was typed; a value the rules refuse
+ * (src/worker/trainingSettings.ts: range, whole numbers) is not taken, and the reason is
+ * shown under the field until it is corrected.
+ */
+function SettingField({ label, k, step, disabled }: { label: string; k: NumericSetting; step: number; disabled: boolean }) {
   const v = useApp((s) => s.train.settings[k]);
+  const error = useApp((s) => s.train.settingErrors[k] ?? null);
   const actions = useApp((s) => s.actions);
+  const [text, setText] = useState(String(v));
+  // A new value from elsewhere (a resumed session's settings) replaces what the field shows.
+  useEffect(() => setText((old) => (Number(old) === v && old.trim() !== '' ? old : String(v))), [v]);
+  const [min, max] = TRAINING_LIMITS[k];
   return (
-    <label className="field">
+    <label className={`field${error ? ' invalid' : ''}`}>
       <span>{label}</span>
       <input
         type="number"
         data-testid={`train-${k}`}
-        value={v}
+        value={text}
         step={step}
         min={min}
         max={max}
         disabled={disabled}
+        aria-invalid={error !== null}
         onChange={(e) => {
-          const n = e.target.valueAsNumber;
-          if (Number.isFinite(n) && n >= min && n <= max) actions.setTrainSettings({ [k]: n });
+          setText(e.target.value);
+          actions.setTrainSettings({ [k]: e.target.value.trim() === '' ? NaN : e.target.valueAsNumber });
         }}
       />
+      {error && (
+        <span className="field-error" role="alert" data-testid={`train-${k}-error`}>
+          {error}; {label} stays {v}.
+        </span>
+      )}
     </label>
   );
 }
@@ -153,18 +192,18 @@ function SettingsSection() {
     <fieldset className="train-settings" disabled={busy}>
       <legend>Training</legend>
       <div className="segmented" role="radiogroup" aria-label="Start from">
-        <label>
+        <label className={onIf(t.init === 'finetune')} data-testid="init-label-finetune">
           <input type="radio" name="train-init" data-testid="init-finetune" checked={t.init === 'finetune'} onChange={() => actions.setTrainInit('finetune')} />
           Fine-tune {model?.name ?? 'the loaded model'}
         </label>
-        <label>
+        <label className={onIf(t.init === 'scratch')} data-testid="init-label-scratch">
           <input type="radio" name="train-init" data-testid="init-scratch" checked={t.init === 'scratch'} onChange={() => actions.setTrainInit('scratch')} />
           From scratch
         </label>
       </div>
       <div className="segmented" role="radiogroup" aria-label="Training recipe">
         {RECIPES.map((r) => (
-          <label key={r.id}>
+          <label key={r.id} className={onIf(recipe === r.id)} data-testid={`recipe-label-${r.id}`}>
             <input type="radio" name="train-recipe" data-testid={`recipe-${r.id}`} checked={recipe === r.id} onChange={() => actions.setTrainSettings({ recipe: r.id })} />
             {r.label}
           </label>
@@ -183,14 +222,14 @@ function SettingsSection() {
           <span>T</span>
           <input type="number" value={model?.T ?? 4} disabled title="T is fixed by the model's architecture" readOnly />
         </label>
-        <SettingField label="Iterations" k="iterations" step={10} min={1} max={1_000_000} disabled={busy} />
-        <SettingField label="Batch" k="batch" step={1} min={1} max={64} disabled={busy} />
-        <SettingField label="lr G" k="lrG" step={1e-5} min={0} max={0.1} disabled={busy} />
-        <SettingField label="lr D" k="lrD" step={1e-5} min={0} max={0.1} disabled={busy} />
-        <SettingField label="R1 γ" k="r1Gamma" step={0.01} min={0} max={100} disabled={busy} />
-        <SettingField label="EMA" k="emaDecay" step={0.001} min={0} max={1} disabled={busy} />
-        <SettingField label="Preview every" k="previewEvery" step={1} min={1} max={100000} disabled={busy} />
-        <SettingField label="Seed" k="seed" step={1} min={0} max={0xffffffff} disabled={busy} />
+        <SettingField label="Iterations" k="iterations" step={10} disabled={busy} />
+        <SettingField label="Batch" k="batch" step={1} disabled={busy} />
+        <SettingField label="lr G" k="lrG" step={1e-5} disabled={busy} />
+        <SettingField label="lr D" k="lrD" step={1e-5} disabled={busy} />
+        <SettingField label="R1 γ" k="r1Gamma" step={0.01} disabled={busy} />
+        <SettingField label="EMA" k="emaDecay" step={0.001} disabled={busy} />
+        <SettingField label="Preview every" k="previewEvery" step={1} disabled={busy} />
+        <SettingField label="Seed" k="seed" step={1} disabled={busy} />
       </div>
       {mem && (
         <p className="muted" data-testid="memory-estimate" data-bytes={mem.totalBytes}>
@@ -333,8 +372,9 @@ function SessionsSection() {
           <summary>Saved sessions ({sessions.length})</summary>
           <ul data-testid="saved-sessions">
             {sessions.map((s) => (
-              <li key={s.id} data-session={s.id} data-iteration={s.iteration}>
+              <li key={s.id} data-session={s.id} data-iteration={s.iteration} data-state={s.state ?? ''} data-model={s.modelName} data-label={s.dataLabel}>
                 {s.modelName} · {s.dataLabel} · iteration {s.iteration} / {s.targetIterations} · {formatBytes(s.bytes)} · {new Date(s.savedAt).toLocaleString()}
+                {s.id !== current && (s.state === 'running' || s.state === 'paused') && <span className="muted"> · interrupted (or training in another tab)</span>}
                 <button type="button" className="small" data-testid="session-resume" disabled={!canResume} onClick={() => void actions.resumeSession(s.id)}>
                   {s.id === current ? 'Continue' : 'Resume'}
                 </button>
@@ -363,17 +403,28 @@ export function TrainPanel() {
       live: s.train.run !== null || s.train.length > 0,
       diffusionGan: s.train.run?.recipe === 'diffusion-gan',
       exportable: s.train.checkpoint !== null && (s.train.status === 'done' || s.train.status === 'stopped'),
+      restored: s.train.restored,
+      // The object itself (a stable reference): a list made here would be new at every render.
+      settingErrors: s.train.settingErrors,
     })),
   );
+  const invalid = Object.values(t.settingErrors);
   const ready = useApp((s) => s.engine.status === 'ready' && s.models.status === 'ready');
   const training = useApp(isTraining);
   const actions = useApp((s) => s.actions);
   const store = useAppStoreApi();
 
   useEffect(() => {
+    // Hiding the page (also on the way out: a reload or a close hides it first) makes the
+    // worker save the run at once, on top of its saves every few seconds.
     const onVis = (): void => store.getState().actions.setHidden(document.hidden);
+    const onHide = (): void => store.getState().actions.setHidden(true);
     document.addEventListener('visibilitychange', onVis);
-    return () => document.removeEventListener('visibilitychange', onVis);
+    window.addEventListener('pagehide', onHide);
+    return () => {
+      document.removeEventListener('visibilitychange', onVis);
+      window.removeEventListener('pagehide', onHide);
+    };
   }, [store]);
 
   return (
@@ -385,7 +436,14 @@ export function TrainPanel() {
       <DataSection />
       <SettingsSection />
       <div className="controls">
-        <button type="button" className="primary" data-testid="train-start" disabled={!ready || training || t.decoding !== null} onClick={() => void actions.startTraining()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="train-start"
+          disabled={!ready || training || t.decoding !== null || invalid.length > 0}
+          title={invalid.length > 0 ? `Fix the settings first: ${invalid.join('; ')}` : undefined}
+          onClick={() => void actions.startTraining()}
+        >
           Train
         </button>
         <button type="button" className="secondary" data-testid="train-pause" disabled={t.status !== 'running'} onClick={() => void actions.pauseTraining()}>
@@ -430,6 +488,11 @@ export function TrainPanel() {
       {t.hidden && training && (
         <p className="warning" role="status" data-testid="train-hidden">
           This tab is in the background: the browser may slow training down until you come back.
+        </p>
+      )}
+      {t.restored && (
+        <p className="notice" role="status" data-testid="train-restored">
+          {t.restored}
         </p>
       )}
       {t.note && <p className="muted" data-testid="train-note">{t.note}</p>}

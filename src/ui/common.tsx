@@ -1,5 +1,5 @@
 /** Small presentational pieces shared by the panels. */
-import type { ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { SerializedError } from '../worker/protocol';
 
 export function StatusPill({ testId, state, label }: { testId: string; state: string; label?: string }) {
@@ -54,10 +54,10 @@ export function ErrorBox({ testId, error, children }: { testId: string; error: S
 }
 
 /** A labelled progress bar; `value`/`max` also land in data attributes for tests. */
-export function Progress({ testId, label, value, max, detail }: { testId: string; label: string; value: number; max: number; detail: string }) {
+export function Progress({ testId, label, value, max, detail, phase }: { testId: string; label: string; value: number; max: number; detail: string; phase?: string }) {
   const pct = max > 0 ? Math.min(100, (100 * value) / max) : 0;
   return (
-    <div className="progress" data-testid={testId} data-value={value} data-max={max}>
+    <div className="progress" data-testid={testId} data-value={value} data-max={max} data-phase={phase}>
       <div className="progress-label">
         <span>{label}</span>
         <span className="muted">{detail}</span>
@@ -100,4 +100,21 @@ export function fmtBytes(n: number): string {
 export function xSub(k: number | string): string {
   const subs = '₀₁₂₃₄₅₆₇₈₉';
   return `x${String(k).replace(/\d/g, (d) => subs[Number(d)])}`;
+}
+
+/**
+ * Whole seconds since `active` last became true, ticking once a second while it stays true
+ * (null while inactive): a long wait shows that it is still going.
+ */
+export function useElapsedSeconds(active: boolean): number | null {
+  const since = useRef<number | null>(null);
+  const [, tick] = useState(0);
+  if (active && since.current === null) since.current = Date.now();
+  if (!active) since.current = null;
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return since.current === null ? null : Math.floor((Date.now() - since.current) / 1000);
 }

@@ -9,6 +9,7 @@
  */
 import { BATCH_SIZES, MAX_SEED, isBatchSize, randomSeed, type BatchSize } from '../store/settings';
 import { isBackendRequest, type BackendRequest } from '../worker/protocol';
+import type { AppState } from '../store/types';
 
 export { BATCH_SIZES, MAX_SEED, isBatchSize, randomSeed, type BatchSize };
 
@@ -85,4 +86,23 @@ export function writeUrlState(search: string, patch: { readonly [K in keyof UrlS
   }
   const s = q.toString();
   return s ? `?${s}` : '';
+}
+
+/**
+ * What the URL should hold for the app's state: after a run, the model, batch and seed of
+ * that run (the picture on screen), even if the batch field has changed since; before any,
+ * the chosen model and batch, and the seed only when the user fixed one. A run of an
+ * imported model file cannot be reproduced from a link, so it leaves the seed out.
+ */
+export function urlStateOf(s: Pick<AppState, 'gen' | 'models' | 'engine'>): { [K in keyof UrlState]: UrlState[K] | undefined } {
+  const run = s.gen.stats;
+  const runBatch = run && isBatchSize(run.batch) ? run.batch : undefined;
+  const reproducible = run !== null && run.model !== null;
+  return {
+    model: (reproducible ? run.model : s.models.selected) ?? undefined,
+    batch: reproducible ? (runBatch ?? s.gen.batch) : s.gen.batch,
+    seed: reproducible ? run.seed : run === null && !s.gen.randomSeed ? s.gen.seed : undefined,
+    slow: s.gen.slowMotion ? true : undefined,
+    backend: s.engine.requested === 'auto' ? undefined : s.engine.requested,
+  };
 }

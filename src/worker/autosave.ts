@@ -9,11 +9,18 @@
  * write is in flight replaces any other waiting one. `flush()` waits for the last write
  * (a run's result is answered after it, so a finished run is always saved).
  *
+ * Each record says the run's state when it was written, and a change of state (paused,
+ * done, stopped, diverged) rewrites the last checkpoint with the new one: a record still
+ * 'running' or 'paused' after the page is gone is an interrupted run, which the app brings
+ * back by itself on the next visit. A record carries an integrity stamp of its weights
+ * (sessions.ts), and a write that would replace a newer iteration (another tab) is refused
+ * by the storage and reported, never forced.
+ *
  * No tfjs here: this runs on plain data, in the worker and in the store's tests alike.
  */
-import { SESSION_FORMAT, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, sliceSeries, type SavedData, type SavedPreview, type SavedSession, type SessionStorage } from '../store/sessions';
+import { SESSION_FORMAT, StaleSaveError, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, sessionIntegrity, sliceSeries, type SavedData, type SavedPreview, type SavedSession, type SessionStorage } from '../store/sessions';
 import type { TrainSeries } from '../store/types';
-import type { AutosaveParams, TrainingCheckpoint, TrainingData, TrainingProgress, TrainingSettings } from './protocol';
+import type { AutosaveParams, TrainingCheckpoint, TrainingData, TrainingProgress, TrainingSettings, TrainingState } from './protocol';
 
 export type AutosaveNotice = Extract<TrainingProgress, { status: 'autosave' }>;
 
@@ -29,6 +36,7 @@ export interface RecorderRun {
 export function autosaveFailure(e: unknown): string {
   const name = typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : '';
   const message = e instanceof Error || (typeof e === 'object' && e !== null && 'message' in e) ? String((e as { message: unknown }).message) : String(e);
+  if (e instanceof StaleSaveError) return `autosave stopped: ${message}. This tab's run goes on; Export model keeps its result.`;
   if (name === 'QuotaExceededError' || /quota/i.test(message)) {
     return 'autosave failed: this site’s browser storage is full. Delete old saved sessions (below) or free disk space; the run goes on, and Export model keeps the result.';
   }
@@ -42,8 +50,11 @@ export class SessionRecorder {
   private series: TrainSeries = emptySeries();
   private previews: SavedPreview[] = [];
   private readonly data: SavedData;
-  private pending: TrainingCheckpoint | null = null;
+  private pending: { readonly ck: TrainingCheckpoint; readonly state: TrainingState } | null = null;
   private writing: Promise<void> | null = null;
+  /** The last checkpoint seen and the run's state, as the next write will record them. */
+  private last: TrainingCheckpoint | null = null;
+  private state: TrainingState = 'running';
   private unavailableSaid = false;
 
   private constructor(
@@ -90,7 +101,15 @@ export class SessionRecorder {
         this.previews = appendCapped(this.previews, { iteration: p.iteration, frame: p.frame.slice(0), batch: p.batch, width: p.width, height: p.height });
         return;
       case 'checkpoint':
-        this.save({ iteration: p.iteration, modelJson: p.modelJson, weights: p.weights.slice(0) });
+        this.last = { iteration: p.iteration, modelJson: p.modelJson, weights: p.weights.slice(0) };
+        this.save(this.last);
+        return;
+      case 'state':
+        // The last checkpoint again, now saying how the run stands (finished, paused, diverged).
+        if (p.state !== this.state) {
+          this.state = p.state;
+          if (this.last) this.save(this.last);
+        }
         return;
       default:
         return;
@@ -103,18 +122,18 @@ export class SessionRecorder {
   }
 
   private save(ck: TrainingCheckpoint): void {
-    this.pending = ck;
+    this.pending = { ck, state: this.state };
     if (!this.writing) this.writing = this.drain().finally(() => (this.writing = null));
   }
 
   private async drain(): Promise<void> {
-    for (let ck = this.pending; ck; ck = this.pending) {
+    for (let next = this.pending; next; next = this.pending) {
       this.pending = null;
-      await this.write(ck);
+      await this.write(next.ck, next.state);
     }
   }
 
-  private async write(ck: TrainingCheckpoint): Promise<void> {
+  private async write(ck: TrainingCheckpoint, state: TrainingState): Promise<void> {
     const { iteration } = ck;
     if (!this.storage) {
       if (!this.unavailableSaid) this.notify({ status: 'autosave', state: 'error', iteration, message: AUTOSAVE_UNAVAILABLE });
@@ -133,10 +152,12 @@ export class SessionRecorder {
       targetIterations: settings.iterations,
       savedAt: this.now(),
       bytes,
+      state,
       settings,
       init: autosave.init,
       data: this.data,
       checkpoint: { modelJson: ck.modelJson, weights: ck.weights },
+      integrity: sessionIntegrity(iteration, ck.weights),
       // Only the rows up to the checkpoint: a resumed run appends from there.
       series: sliceSeries(this.series, iteration),
       previews,

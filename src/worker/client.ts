@@ -18,6 +18,7 @@ import {
   type ResultOf,
   type SerializedError,
 } from './protocol';
+import type { WasmThreadsParams } from './wasmThreads';
 
 /** An error raised by the engine (or by the client about the engine), rebuilt from the wire. */
 export class EngineError extends Error {
@@ -79,14 +80,24 @@ function createEngineWorker(): WorkerLike {
   return new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'ddgan-engine' });
 }
 
+export interface EngineClientOptions {
+  /**
+   * What the page knows for the wasm backend (`?threads=`, cross-origin isolation); added to
+   * every `init` that does not carry its own, so the store need not know about it.
+   */
+  readonly wasm?: WasmThreadsParams;
+}
+
 export class EngineClient implements EngineApi {
   private readonly worker: WorkerLike;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private disposedWith: SerializedError | null = null;
+  private readonly wasm: WasmThreadsParams | undefined;
 
-  constructor(worker: WorkerLike = createEngineWorker()) {
+  constructor(worker: WorkerLike = createEngineWorker(), options: EngineClientOptions = {}) {
     this.worker = worker;
+    this.wasm = options.wasm;
     worker.addEventListener('message', (ev) => this.onMessage(ev.data));
     worker.addEventListener('error', (ev) => {
       // A script error in the worker (including a failed module load) arrives here; without
@@ -101,7 +112,7 @@ export class EngineClient implements EngineApi {
   }
 
   init(params: ParamsOf<'init'>, opts?: RequestOptions<'init'>): Promise<ResultOf<'init'>> {
-    return this.request('init', params, opts);
+    return this.request('init', params.wasm === undefined && this.wasm !== undefined ? { ...params, wasm: this.wasm } : params, opts);
   }
 
   probeGenerator(params: ParamsOf<'probeGenerator'>, opts?: RequestOptions<'probeGenerator'>): Promise<ResultOf<'probeGenerator'>> {
@@ -161,6 +172,10 @@ export class EngineClient implements EngineApi {
 
   rollbackTraining(params: ParamsOf<'rollbackTraining'> = {}): Promise<ResultOf<'rollbackTraining'>> {
     return this.request('rollbackTraining', params);
+  }
+
+  saveTraining(params: ParamsOf<'saveTraining'> = {}): Promise<ResultOf<'saveTraining'>> {
+    return this.request('saveTraining', params);
   }
 
   importModel(params: ParamsOf<'importModel'>, opts?: RequestOptions<'importModel'>): Promise<ResultOf<'importModel'>> {

@@ -554,16 +554,26 @@ export class CompareEngine {
           lastTick = now;
           emit({ status: 'step', row: id, step, steps, t, elapsedMs: elapsed, frame });
         }
-        if (handOff) {
-          await nextTask();
-          await turns!.pass(id, signal);
-          lastYield = this.now();
-          sliceStart = this.now();
-        } else if (yieldNow) {
-          await nextTask();
-          lastYield = this.now();
+        try {
+          if (handOff) {
+            await nextTask();
+            await turns!.pass(id, signal);
+            lastYield = this.now();
+            sliceStart = this.now();
+          } else if (yieldNow) {
+            await nextTask();
+            lastYield = this.now();
+          }
+          throwIfAborted(signal);
+        } catch (e) {
+          // Stopped after this step: its picture goes out with it, so a cancelled row shows
+          // the step it reached rather than an older preview.
+          if (signal.aborted && !frame) {
+            const values = await (params.preview === 'x0' ? x0Pred : xNext).data();
+            emit({ status: 'step', row: id, step, steps, t, elapsedMs: elapsed, frame: encodeRgba(values, shape).buffer });
+          }
+          throw e;
         }
-        throwIfAborted(signal);
         clock = this.now();
       },
     });
@@ -602,6 +612,7 @@ export class CompareEngine {
     return {
       classifier: name,
       predicted,
+      confidences: predicted.map((c, i) => probs[i * cfg.numClasses + c]),
       confidence: meanTopProbability(probs, n, cfg.numClasses),
       accuracy: target === null ? null : predicted.filter((c) => c === target).length / n,
       diversity: Number.isFinite(diversity) ? diversity : null,

@@ -88,6 +88,39 @@ function checkMinStepMs(ms: unknown): number {
 /** The two batch sizes one sampling step is profiled at (their difference isolates the batch). */
 const PROFILE_BATCHES = [1, 2] as const;
 
+/** What tfjs-backend-webgpu exposes of its shader pipelines (read, never written). */
+type PipelineBackend = { pipelineCache?: Record<string, unknown>; checkCompileCompletionAsync?: () => Promise<void> };
+
+/**
+ * Waits for the webgpu pipelines created since `before` (compile-only mode leaves them as
+ * promises in `pipelineCache`; counting them is the only progress tfjs offers), reporting
+ * (done, total) at once, then at most every 50 ms as they finish, and at the end. Returns
+ * how many there were.
+ */
+async function awaitNewPipelines(backend: PipelineBackend, before: ReadonlySet<string>, report: (done: number, total: number) => void, now: () => number): Promise<number> {
+  const pending = Object.entries(backend.pipelineCache ?? {})
+    .filter(([key]) => !before.has(key))
+    .map(([, p]) => p);
+  let done = 0;
+  const total = pending.length;
+  report(done, total);
+  let lastPost = now();
+  await Promise.all(
+    pending.map((p) =>
+      Promise.resolve(p).then(() => {
+        done++;
+        // Tens of programs finish in bursts: one message per 50 ms is plenty for a bar.
+        if (done === total || now() - lastPost > 50) {
+          lastPost = now();
+          report(done, total);
+        }
+      }),
+    ),
+  );
+  await backend.checkCompileCompletionAsync?.();
+  return total;
+}
+
 /** The per-tensor limits of the backend tfjs runs on now (batchLimit.ts, `tensorLimitsFor`). */
 export function currentTensorLimits(): TensorLimit[] {
   const name = tf.getBackend();
@@ -237,18 +270,29 @@ export class DdganEngine {
    * compiles are ones the warm-up needs anyway. Remembered until the model or backend
    * changes; later warm-ups and runs are checked against it.
    */
-  async measureBatchLimit(limits: readonly TensorLimit[] = currentTensorLimits()): Promise<BatchLimit> {
+  async measureBatchLimit(limits: readonly TensorLimit[] = currentTensorLimits(), onProgress?: (p: WarmupProgress) => void): Promise<BatchLimit> {
     this.requireModel();
+    // Reported at once: on a software WebGPU adapter the shaders traced here take tens of seconds.
+    onProgress?.({ status: 'warmup', phase: 'measure', done: 0, total: 0 });
+    let done = 0;
+    let total = 0;
+    const report = (d: number, t: number): void => onProgress?.({ status: 'warmup', phase: 'measure', done: done + d, total: total + t });
     const runs: ProfiledRun[] = [];
-    for (const batch of PROFILE_BATCHES) runs.push({ batch, kernels: await this.profileStep(batch) });
+    for (const batch of PROFILE_BATCHES) {
+      const { kernels, shaders } = await this.profileStep(batch, report);
+      runs.push({ batch, kernels });
+      done += shaders;
+      total += shaders;
+    }
     this.limit = batchLimitFor(perExampleBytes(runs[0], runs[1], { im2col: im2colAtEveryBatch() }), limits);
     return this.limit;
   }
 
-  private async profileStep(batch: number): Promise<KernelShapes[]> {
-    const backend = tf.backend() as unknown as { pipelineCache?: Record<string, unknown>; checkCompileCompletionAsync?: () => Promise<void> };
+  /** One profiled step; on webgpu its new shaders are compiled (reported) before it returns. */
+  private async profileStep(batch: number, report: (done: number, total: number) => void): Promise<{ kernels: KernelShapes[]; shaders: number }> {
+    const backend = tf.backend() as unknown as PipelineBackend;
     const compileOnly = tf.getBackend() === 'webgpu' && typeof backend.checkCompileCompletionAsync === 'function';
-    const shadersBefore = Object.keys(backend.pipelineCache ?? {}).length;
+    const shadersBefore = new Set(Object.keys(backend.pipelineCache ?? {}));
     const tc = this.now();
     const info = await tf.profile(() => {
       // Only for the synchronous trace: nothing else may run kernels in compile-only mode.
@@ -259,14 +303,15 @@ export class DdganEngine {
         if (compileOnly) tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
       }
     });
-    // Pipelines compiled in that mode stay promises until this resolves them, and a kernel
+    // Pipelines compiled in that mode stay promises until they resolve, and a kernel
     // dispatched before then would throw.
+    let shaders = 0;
     if (compileOnly) {
-      await backend.checkCompileCompletionAsync?.();
-      this.measuredCompile.shaders += Object.keys(backend.pipelineCache ?? {}).length - shadersBefore;
+      shaders = await awaitNewPipelines(backend, shadersBefore, report, () => this.now());
+      this.measuredCompile.shaders += shaders;
       this.measuredCompile.ms += this.now() - tc;
     }
-    return info.kernels.map((k) => ({ name: k.name, inputShapes: k.inputShapes, outputShapes: k.outputShapes }));
+    return { kernels: info.kernels.map((k) => ({ name: k.name, inputShapes: k.inputShapes, outputShapes: k.outputShapes })), shaders };
   }
 
   /**
@@ -318,9 +363,7 @@ export class DdganEngine {
 
   /** Parallel shader compilation on webgpu; returns the number of new programs. */
   private async compileWebgpu(batch: number, onProgress: (p: WarmupProgress) => void): Promise<number> {
-    // tfjs-backend-webgpu keeps compiled pipelines (or, in compile-only mode, promises of
-    // them) in `pipelineCache`; counting the new entries is the only progress it offers.
-    const backend = tf.backend() as unknown as { pipelineCache?: Record<string, unknown>; checkCompileCompletionAsync?: () => Promise<void> };
+    const backend = tf.backend() as unknown as PipelineBackend;
     if (typeof backend.checkCompileCompletionAsync !== 'function') return 0;
     const before = new Set(Object.keys(backend.pipelineCache ?? {}));
     tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', true);
@@ -329,27 +372,7 @@ export class DdganEngine {
     } finally {
       tf.env().set('WEBGPU_ENGINE_COMPILE_ONLY', false);
     }
-    const pending = Object.entries(backend.pipelineCache ?? {})
-      .filter(([key]) => !before.has(key))
-      .map(([, p]) => p);
-    let done = 0;
-    const total = pending.length;
-    onProgress({ status: 'warmup', phase: 'compile', done, total });
-    let lastPost = this.now();
-    await Promise.all(
-      pending.map((p) =>
-        Promise.resolve(p).then(() => {
-          done++;
-          // Tens of programs finish in bursts: one message per 50 ms is plenty for a bar.
-          if (done === total || this.now() - lastPost > 50) {
-            lastPost = this.now();
-            onProgress({ status: 'warmup', phase: 'compile', done, total });
-          }
-        }),
-      ),
-    );
-    await backend.checkCompileCompletionAsync();
-    return total;
+    return awaitNewPipelines(backend, before, (done, total) => onProgress({ status: 'warmup', phase: 'compile', done, total }), () => this.now());
   }
 
   /** One sampling run from x_T, streaming every step; remembers its states for re-rolls. */

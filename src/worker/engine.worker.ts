@@ -17,7 +17,7 @@
  * returned wrong values and lost the device on WebGPU/SwiftShader.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // `?url` makes Vite emit the binaries from the npm package into dist/ and hand us their
 // (hashed) URLs, so nothing is fetched from a CDN at run time.
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -28,17 +28,19 @@ import { fetchCheckpoint } from '../core/models/checkpointFetch';
 import { parseCheckpoint } from '../core/models/checkpoint';
 import { decodeModelFile } from '../core/io/modelFile';
 import { defaultGeneratorConfig, validateGeneratorConfig, type GeneratorConfig } from '../core/models/generator';
-import { Network } from '../core/models/network';
+import { Network, type NetworkConfig } from '../core/models/network';
 import { Rng, randn } from '../core/rng';
 import { batchWithin } from './batchLimit';
 import { chooseBackend } from './chooseBackend';
+import { checkWasmThreadsParams, chooseThreadCount, describeThreads, reportedConcurrency, withReportedConcurrency, type ThreadChoice, type WasmInfo, type WasmThreadsParams } from './wasmThreads';
 import { DdganEngine, checkBatch } from './ddganEngine';
 import { ERROR_NAMES, EngineFailure, isCancellation, messageOf, serialize } from './errors';
-import { JobRegistry, throwIfAborted } from './jobs';
+import { CANCELLED_BY_REQUEST, JobRegistry, stoppedByRequest, throwIfAborted } from './jobs';
 import { decodeImages } from './decodeImages';
 import { loadTrainingData } from './trainingData';
 import { CompareEngine, checkCompareParams } from './compareEngine';
 import { TrainingSession, buildTrainer, checkSettings } from './trainingSession';
+import { importProblem } from './importCheck';
 import { SessionRecorder } from './autosave';
 import { cacheStorageWeights } from './weightCache';
 import { idbSessions } from '../store/idbSessions';
@@ -95,17 +97,17 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
 });
 
-// Multithreaded wasm only where the build leaves the emscripten factory intact. tfjs starts
-// its pthread workers from `factory.toString()`, so the function must be self-contained
-// text; the minifier of a production build renames `_scriptDir` (a variable of the
-// enclosing scope) to `e` and rewrites the guard `typeof _scriptDir !== "undefined"` to
-// `e !== void 0`, a bare reference, so every pthread dies with "ReferenceError: e is not
-// defined" and takes the engine with it (seen with Vite 8.3). The dev server does not minify, so threads work there. To get threads in
-// production, stop the minifier from compressing that module (a vite.config change), then
-// drop this condition.
-if (!import.meta.env.DEV) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+// Multithreaded wasm (wasmThreads.ts): the production build keeps the threaded factory
+// intact for its pthread workers (src/scripts/threadedWasmFactory.ts), so the threaded-SIMD
+// build runs wherever the worker is cross-origin isolated.
 
 // ─── state ──────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The thread count the wasm backend was started with: fixed for the worker's life, since
+ * tfjs instantiates the wasm module once (null until wasm first starts).
+ */
+let wasmThreads: { readonly choice: ThreadChoice; readonly params: WasmThreadsParams } | null = null;
 
 /** The backend of the last successful init; model commands need one. */
 let activeBackend: BackendName | null = null;
@@ -163,6 +165,12 @@ async function adapterFacts(): Promise<AdapterFacts> {
 
 async function init(params: InitParams): Promise<InitResult> {
   const t0 = performance.now();
+  let wasmParams: WasmThreadsParams;
+  try {
+    wasmParams = checkWasmThreadsParams(params.wasm);
+  } catch (e) {
+    throw new EngineFailure('bad-request', messageOf(e));
+  }
   // The model's tensors live on the old backend; the UI reloads it after a switch.
   engine.unload();
   compare.unload();
@@ -172,7 +180,8 @@ async function init(params: InitParams): Promise<InitResult> {
   let chosen: BackendName | null = null;
   for (const name of choice.candidates) {
     try {
-      await useBackend(name);
+      if (name === 'wasm') await startWasm(wasmParams);
+      else await useBackend(name);
       chosen = name;
       break;
     } catch (e) {
@@ -190,7 +199,7 @@ async function init(params: InitParams): Promise<InitResult> {
     );
   }
   activeBackend = chosen;
-  const wasm = chosen === 'wasm' ? { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: getThreadsCount() } : null;
+  const wasm = chosen === 'wasm' ? await wasmInfo() : null;
   const fellBack = failures.length > 0 ? `; ${failures.map((f) => `${f.backend} failed (${f.message})`).join(', ')}, so ${chosen}` : '';
   return {
     requested: params.backend,
@@ -202,6 +211,32 @@ async function init(params: InitParams): Promise<InitResult> {
     numTensors: tf.memory().numTensors,
     ms: performance.now() - t0,
   };
+}
+
+/**
+ * Starts the wasm backend with the thread count chosen from the core count and `?threads=`
+ * (wasmThreads.ts): set before the module exists, and with the worker's
+ * navigator.hardwareConcurrency reporting 2 × threads while the module is instantiated, so
+ * the C++ cap (min(requested, cores / 2, 8)) lets them all through. One thread runs the
+ * single-threaded SIMD build (no pthread pool). Later calls only switch back to it.
+ */
+async function startWasm(params: WasmThreadsParams): Promise<void> {
+  if (wasmThreads !== null) return useBackend('wasm');
+  const choice = chooseThreadCount(navigator.hardwareConcurrency, params);
+  if (choice.threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  setThreadsCount(choice.threads);
+  await withReportedConcurrency(navigator, reportedConcurrency(choice.threads), () => useBackend('wasm'));
+  wasmThreads = { choice, params };
+}
+
+async function wasmInfo(): Promise<WasmInfo> {
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const threaded = simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  const threads = getThreadsCount();
+  const isolated = scope.crossOriginIsolated === true;
+  const started = wasmThreads ?? { choice: { threads, why: 'unknown' }, params: {} };
+  const why = describeThreads({ choice: started.choice, threads, threaded, isolated, isolation: started.params.isolation });
+  return { simd, threads, requestedThreads: started.choice.threads, threaded, isolated, why };
 }
 
 // ─── probeGenerator ─────────────────────────────────────────────────────────────────────
@@ -387,7 +422,7 @@ async function loadModel(params: LoadModelParams, progress: (p: ProgressOf<'load
 async function measureAndWarm(batch: number, offered: unknown, progress: (p: WarmupProgress) => void, signal: AbortSignal) {
   let batchLimit: BatchLimit | undefined;
   try {
-    batchLimit = await engine.measureBatchLimit();
+    batchLimit = await engine.measureBatchLimit(undefined, progress);
   } catch (e) {
     // The limit keeps users away from a failure; not knowing it is no reason to fail the load.
     console.warn(`could not measure the batch limit on ${tf.getBackend()}: ${messageOf(e)}`);
@@ -403,11 +438,20 @@ async function importModel(params: ImportModelParams, progress: (p: WarmupProgre
   const backend = requireBackend();
   if (typeof params.name !== 'string' || !(params.bytes instanceof ArrayBuffer)) throw new EngineFailure('bad-request', 'importModel needs a name and the file bytes');
   const batch = checkBatch(params.warmupBatch);
-  engine.unload();
   const t0 = performance.now();
+  // The file is checked whole before the current model is unloaded: a refused file leaves
+  // the model in use as it was (importCheck.ts).
+  let file;
+  try {
+    file = decodeModelFile(params.bytes);
+  } catch (e) {
+    throw new EngineFailure('model-load-failed', `${params.name}: ${messageOf(e)}`);
+  }
+  const networks = (file.modelJson as { networks?: unknown }).networks;
+  const refused = typeof networks === 'object' && networks !== null ? importProblem(networks as Record<string, NetworkConfig>) : null;
+  if (refused) throw new EngineFailure('model-load-failed', `${params.name} cannot be used: ${refused}`);
   let ck;
   try {
-    const file = decodeModelFile(params.bytes);
     ck = parseCheckpoint(file.modelJson, file.weights);
   } catch (e) {
     throw new EngineFailure('model-load-failed', `${params.name}: ${messageOf(e)}`);
@@ -557,7 +601,7 @@ const handlers: { [K in CommandType]: Handler<K> } = {
     return engine.reroll(params, progress, signal);
   },
   // Answered on arrival (see the listener below); listed for exhaustiveness.
-  cancel: async () => ({ cancelled: jobs.cancelAll('cancelled by request') }),
+  cancel: async () => ({ cancelled: jobs.cancelAll(CANCELLED_BY_REQUEST) }),
   memory: async () => engine.memory(),
   decodeImages: async (params) => {
     if (!Array.isArray(params.files) || !isPositiveInt(params.size) || (params.channels !== 1 && params.channels !== 3)) {
@@ -571,6 +615,7 @@ const handlers: { [K in CommandType]: Handler<K> } = {
   stepTraining: async () => control((s) => s.step()),
   stopTraining: async () => control((s) => s.stop()),
   rollbackTraining: async () => control((s) => s.rollback()),
+  saveTraining: async () => control((s) => s.requestSave()),
   importModel: (params, progress, signal) => importModel(params, progress, signal),
   startToyLab: (params, progress) => startToyLab(params, progress),
   pauseToyLab: async () => labControl((s) => s.pause()),
@@ -601,8 +646,9 @@ function post(event: EngineEvent): void {
 async function run<K extends CommandType>(id: RequestId, type: K, params: ParamsOf<K>, signal: AbortSignal): Promise<void> {
   const handler = handlers[type] as Handler<K>;
   const progress = (p: ProgressOf<K>): void => {
-    // A superseded request goes quiet at once; its 'cancelled' answer follows shortly.
-    if (!signal.aborted) post({ id, kind: 'progress', type, progress: p } as EngineEvent);
+    // A superseded request goes quiet at once; one stopped by a cancel may still report the
+    // step it stopped at (compare rows send its picture). Its 'cancelled' answer follows.
+    if (!signal.aborted || stoppedByRequest(signal)) post({ id, kind: 'progress', type, progress: p } as EngineEvent);
   };
   try {
     throwIfAborted(signal);
@@ -629,7 +675,7 @@ scope.addEventListener('message', (e: MessageEvent<unknown>) => {
   }
   const cmd: Command = parsed.command;
   if (cmd.type === 'cancel') {
-    post({ id: cmd.id, kind: 'result', type: 'cancel', result: { cancelled: jobs.cancelAll('cancelled by request') } });
+    post({ id: cmd.id, kind: 'result', type: 'cancel', result: { cancelled: jobs.cancelAll(CANCELLED_BY_REQUEST) } });
     return;
   }
   if (IMMEDIATE_COMMANDS.includes(cmd.type)) {
@@ -638,7 +684,13 @@ scope.addEventListener('message', (e: MessageEvent<unknown>) => {
   }
   // A new backend or model ends a training run (its tensors would not survive either); a
   // new backend also ends a lab run (a model does not: the lab trains its own networks).
-  if (cmd.type === 'init' || cmd.type === 'loadModel' || cmd.type === 'importModel') session?.stop();
+  // A model file is refused while a run trains instead: it would end the run unasked.
+  if (cmd.type === 'importModel' && session) {
+    const message = 'a fine-tune run is training: stop it (or let it finish) before importing a model file; the loaded model stays in use';
+    post({ id: cmd.id, kind: 'error', type: cmd.type, error: { name: ERROR_NAMES['no-training'], code: 'no-training', message } });
+    return;
+  }
+  if (cmd.type === 'init' || cmd.type === 'loadModel') session?.stop();
   if (cmd.type === 'init') lab?.stop();
   // A fine-tune run and a lab run both hold the queue until they end: a second one would
   // sit there unanswered, so it is refused on arrival instead.

@@ -37,6 +37,17 @@ export class JobRegistry {
   }
 }
 
+/** The reason of a job stopped by the user (a `cancel` command), not by a newer request. */
+export const CANCELLED_BY_REQUEST = 'cancelled by request';
+
+/**
+ * True when `signal` was aborted by a `cancel` command: such a job may still report the
+ * step it stopped at (a superseded one goes quiet, the newer request owns the view).
+ */
+export function stoppedByRequest(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof CancelledError && signal.reason.message === CANCELLED_BY_REQUEST;
+}
+
 /** What an aborted job throws; the worker maps it to the protocol's 'cancelled' code. */
 export class CancelledError extends Error {
   readonly code = 'cancelled';

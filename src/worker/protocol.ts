@@ -29,6 +29,7 @@ import type { BackendName } from '../core/backend';
 import type { GeneratorConfig } from '../core/models/generator';
 import type { ImageGanRecipe } from '../core/training/imageGan';
 import type { ToyDatasetName } from '../core/toy/data';
+import type { WasmInfo, WasmThreadsParams } from './wasmThreads';
 
 export type { BackendName };
 
@@ -71,6 +72,11 @@ export interface BackendFailure {
 
 export interface InitParams {
   readonly backend: BackendRequest;
+  /**
+   * Threads for the wasm backend (`?threads=`) and whether the page is cross-origin
+   * isolated, as the page knows it (wasmThreads.ts). Fixed when wasm first starts in a worker.
+   */
+  readonly wasm?: WasmThreadsParams;
 }
 
 export interface InitResult {
@@ -82,8 +88,8 @@ export interface InitResult {
   readonly reason: string;
   /** Backends tried before `backend` that failed to initialise (auto mode only). */
   readonly failures: readonly BackendFailure[];
-  /** wasm only: whether the SIMD build runs and how many threads XNNPACK uses. */
-  readonly wasm: { readonly simd: boolean; readonly threads: number } | null;
+  /** wasm only: whether the SIMD build runs, how many threads XNNPACK uses and why. */
+  readonly wasm: WasmInfo | null;
   readonly numTensors: number;
   readonly ms: number;
 }
@@ -201,9 +207,14 @@ export interface LoadModelResult {
   readonly batchLimit?: BatchLimit;
 }
 
-export type WarmupPhase = 'compile' | 'run';
+/**
+ * 'measure': sizing the largest batch right after a load (on webgpu this traces a step and
+ * compiles most of its shaders: done / total shaders, total 0 until they are known);
+ * 'compile': the rest of the shaders (webgpu); 'run': one full sampler run (steps).
+ */
+export type WarmupPhase = 'measure' | 'compile' | 'run';
 
-/** Warm-up progress: shader compilation (webgpu), then one full sampler run. */
+/** Warm-up progress: the batch-limit measurement, shader compilation (webgpu), then one full sampler run. */
 export type WarmupProgress = { readonly status: 'warmup'; readonly phase: WarmupPhase; readonly done: number; readonly total: number };
 
 export type LoadModelProgress = { readonly status: 'download'; readonly loadedBytes: number; readonly totalBytes: number } | WarmupProgress;
@@ -689,6 +700,8 @@ export interface CompareJudgeStats {
   readonly classifier: string;
   /** The judge's most probable class per image. */
   readonly predicted: readonly number[];
+  /** The judge's probability of that class, per image (its confidence in each verdict). */
+  readonly confidences: readonly number[];
   /** Mean top-class probability. */
   readonly confidence: number;
   /** Share of images whose predicted class is the row's target; null without a target. */
@@ -787,6 +800,8 @@ export interface CommandSpecs {
   importModel: { params: ImportModelParams; result: LoadModelResult; progress: WarmupProgress };
   /** After a divergence: restore the last good checkpoint and pause there. */
   rollbackTraining: { params: TrainingControlParams; result: TrainingControlResult; progress: never };
+  /** Writes a resume checkpoint (autosave) now, at the next iteration boundary: the page is being hidden or left. */
+  saveTraining: { params: TrainingControlParams; result: TrainingControlResult; progress: never };
   /** Trains the chosen toy recipes side by side until the budget or a stop (holds the queue). */
   startToyLab: { params: StartToyLabParams; result: StartToyLabResult; progress: ToyLabProgress };
   pauseToyLab: { params: ToyLabControlParams; result: ToyLabControlResult; progress: never };
@@ -817,6 +832,7 @@ export const COMMAND_TYPES = [
   'stepTraining',
   'stopTraining',
   'rollbackTraining',
+  'saveTraining',
   'importModel',
   'startToyLab',
   'pauseToyLab',
@@ -838,6 +854,7 @@ export const IMMEDIATE_COMMANDS: readonly CommandType[] = [
   'stepTraining',
   'stopTraining',
   'rollbackTraining',
+  'saveTraining',
   'pauseToyLab',
   'resumeToyLab',
   'stopToyLab',

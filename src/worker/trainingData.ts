@@ -6,6 +6,7 @@
  */
 import type { ImageDataset } from '../core/data/dataset';
 import { subset } from '../core/data/dataset';
+import { selectedIndices } from '../core/data/selection';
 import { fetchDataset } from '../core/data/fetch';
 import { resizeImages } from '../core/data/uploadPrep';
 import { EngineFailure, messageOf } from './errors';
@@ -45,19 +46,8 @@ export async function loadTrainingData(data: TrainingData, size: number, channel
   } catch (e) {
     return badData(`could not load the ${data.kind} data set: ${messageOf(e)}`);
   }
-  const keep: number[] = [];
-  if (data.kind === 'mnist') {
-    const digits = new Set(data.digits);
-    if (digits.size === 0) badData('choose at least one digit');
-    for (let i = 0; i < ds.count; i++) if (ds.labels && digits.has(ds.labels[i])) keep.push(i);
-  } else {
-    const term = data.search.trim().toLowerCase();
-    for (let i = 0; i < ds.count; i++) {
-      if (data.category !== null && ds.labels?.[i] !== data.category) continue;
-      if (term && !(ds.itemNames?.[i] ?? '').toLowerCase().includes(term)) continue;
-      keep.push(i);
-    }
-  }
+  if (data.kind === 'mnist' && new Set(data.digits).size === 0) badData('choose at least one digit');
+  const keep = selectedIndices(ds, data);
   if (keep.length === 0) badData(`no ${data.kind} images match that choice`);
   const label = data.kind === 'mnist' ? `mnist digits ${[...data.digits].sort().join('')}` : `emoji ${data.category ?? 'all'}${data.search ? ` “${data.search}”` : ''}`;
   return fitDataset(subset(ds, keep, label), size, channels);

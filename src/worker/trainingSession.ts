@@ -8,8 +8,15 @@
  *
  * Emitted (all plain data, deltas only): 'started'; one 'iteration' per iteration; a fixed-
  * noise 'preview' of the EMA generator at the start and every `previewEvery`; a resume
- * 'checkpoint' at the start and every `checkpointEvery` (the last one is also the rollback
- * point: a diverged run can return to it); 'state' whenever the run's state changes.
+ * 'checkpoint' at the start, every `checkpointEvery` iterations, every few seconds
+ * (CHECKPOINT_INTERVAL_MS) and where the run ends, always before the final 'state' (the last
+ * one is also the rollback point: a diverged run can return to it); 'state' whenever the
+ * run's state changes.
+ *
+ * Divergence: besides the trainer's own NaN check, every update is judged by the checks of
+ * src/core/training/divergence.ts (losses or logits exploding by orders of magnitude, samples
+ * collapsed to one colour, non-finite weights). A diverged run stops there with a message; its
+ * last good checkpoint stays the last one sent, so a bad state is never saved.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../core/data/dataset';
@@ -26,9 +33,11 @@ import { Network } from '../core/models/network';
 import { Rng } from '../core/rng';
 import { resumeCheckpoint, restoreTrainer } from '../core/training/ddganState';
 import { DdganTrainer, TrainingDiverged, defaultTrainConfig } from '../core/training/ddganTrainer';
+import { DivergenceMonitor, checkSamples, checkWeights, type DivergenceLimits } from '../core/training/divergence';
 import { DiffusionGanImageTrainer, defaultDiffusionGanTrainConfig } from '../core/training/diffusionGanImageTrainer';
 import type { ImageGanTrainConfig, ImageGanTrainer } from '../core/training/imageGan';
 import { EngineFailure, messageOf } from './errors';
+import { TRAINING_LIMITS, settingsProblems } from './trainingSettings';
 import { encodeRgba } from './frames';
 import {
   TRAINING_RECIPES,
@@ -43,26 +52,13 @@ import {
   type TrainingState,
 } from './protocol';
 
-export const TRAINING_LIMITS = {
-  iterations: [1, 1_000_000],
-  batch: [1, 64],
-  lrG: [0, 0.1],
-  lrD: [0, 0.1],
-  r1Gamma: [0, 100],
-  emaDecay: [0, 1],
-  seed: [0, 0xffffffff],
-  previewEvery: [1, 100_000],
-  previewCount: [1, 64],
-  checkpointEvery: [1, 1_000_000],
-} as const satisfies Record<Exclude<keyof TrainingSettings, 'recipe'>, readonly [number, number]>;
+export { TRAINING_LIMITS };
 
 /** Checks the settings; the result always names its recipe ('ddgan' when it was absent). */
 export function checkSettings(s: TrainingSettings): TrainingSettings & { readonly recipe: TrainingRecipe } {
   if (typeof s !== 'object' || s === null) throw new EngineFailure('bad-request', 'training settings are missing');
-  for (const [key, [lo, hi]] of Object.entries(TRAINING_LIMITS) as [keyof typeof TRAINING_LIMITS, readonly [number, number]][]) {
-    const v = s[key];
-    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new EngineFailure('bad-request', `training setting ${key} must be a number in ${lo}..${hi}, got ${JSON.stringify(v)}`);
-  }
+  const problems = Object.values(settingsProblems(s));
+  if (problems.length > 0) throw new EngineFailure('bad-request', `training setting ${problems.join('; ')}`);
   const recipe = s.recipe ?? 'ddgan';
   if (!isTrainingRecipe(recipe)) {
     throw new EngineFailure('bad-request', `training setting recipe must be one of ${TRAINING_RECIPES.map((r) => `"${r}"`).join(', ')}, got ${JSON.stringify(recipe)}`);
@@ -163,7 +159,20 @@ export interface SessionOptions {
   readonly faultAt?: number;
   /** Called when a control arrives, for tests; defaults to a zero-delay macrotask. */
   readonly yieldToEvents?: () => Promise<void>;
+  /**
+   * A resume checkpoint (autosave) also whenever this much wall time has passed since the
+   * last one, so a reload or a crash loses at most a few seconds of training, whatever
+   * `checkpointEvery` says. Default CHECKPOINT_INTERVAL_MS.
+   */
+  readonly checkpointMs?: number;
+  /** Milliseconds clock (tests). */
+  readonly now?: () => number;
+  /** The checks for a divergence that stays finite (src/core/training/divergence.ts). */
+  readonly divergence?: DivergenceLimits;
 }
+
+/** Wall time between two resume checkpoints at most (while iterations run). */
+export const CHECKPOINT_INTERVAL_MS = 4000;
 
 const macrotask = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
@@ -175,18 +184,30 @@ function memory(): EngineMemory {
 export class TrainingSession {
   private state: TrainingState = 'running';
   private stopRequested = false;
+  private saveRequested = false;
   private pendingSteps = 0;
   private wake: (() => void) | null = null;
   private elapsedMs = 0;
   private lastGood: TrainingCheckpoint | null = null;
+  private lastCheckpointAt = 0;
+  /** The iteration whose samples were last checked for a collapse. */
+  private samplesCheckedAt = -1;
+  /** The iteration the run (or its last rollback) started from: never judged, it is the start. */
+  private startIteration: number;
+  private monitor: DivergenceMonitor;
   private rollbacks = 0;
   private emit: (p: TrainingProgress) => void = () => undefined;
+  private readonly now: () => number;
 
   constructor(
     private trainer: ImageGanTrainer,
     private readonly data: ImageDataset,
     private readonly opts: SessionOptions,
-  ) {}
+  ) {
+    this.now = opts.now ?? (() => performance.now());
+    this.startIteration = trainer.iteration;
+    this.monitor = new DivergenceMonitor(opts.divergence);
+  }
 
   get iteration(): number {
     return this.trainer.iteration;
@@ -196,7 +217,11 @@ export class TrainingSession {
     return this.state;
   }
 
-  /** Runs until the target iteration, a stop, or (after a divergence) a stop. */
+  /**
+   * Runs until the target iteration, a stop, or (after a divergence) a stop. The run's
+   * last checkpoint is sent before its final state, so whoever sees 'done' already holds
+   * the final weights.
+   */
   async run(emit: (p: TrainingProgress) => void, info: { init: TrainingInit['kind']; note: string }): Promise<StartTrainingResult> {
     this.emit = emit;
     const { settings } = this.opts;
@@ -217,11 +242,19 @@ export class TrainingSession {
     await this.preview();
     await this.checkpoint();
     const yieldToEvents = this.opts.yieldToEvents ?? macrotask;
+    const interval = this.opts.checkpointMs ?? CHECKPOINT_INTERVAL_MS;
+    let reached = false;
     for (;;) {
       await yieldToEvents();
       if (this.stopRequested) break;
-      if (this.trainer.iteration >= settings.iterations) {
-        this.setState('done');
+      if (this.saveRequested) {
+        // The page is being hidden or left: keep what was trained since the last checkpoint.
+        this.saveRequested = false;
+        if (this.state !== 'diverged' && this.trainer.iteration !== this.lastGood?.iteration) await this.guard(() => this.checkpoint());
+        continue;
+      }
+      if (this.trainer.iteration >= settings.iterations && this.state !== 'diverged') {
+        reached = true;
         break;
       }
       if (this.state !== 'running' && this.pendingSteps === 0) {
@@ -230,48 +263,62 @@ export class TrainingSession {
         continue;
       }
       if (this.state !== 'running') this.pendingSteps--;
-      if (!(await this.iterate())) continue;
+      if (!(await this.guard(() => this.iterate()))) continue;
       const it = this.trainer.iteration;
-      if (it % settings.previewEvery === 0) await this.preview();
-      if (it % settings.checkpointEvery === 0) await this.checkpoint();
+      if (it % settings.previewEvery === 0 && !(await this.guard(() => this.preview()))) continue;
+      if (it % settings.checkpointEvery === 0 || this.now() - this.lastCheckpointAt >= interval) await this.guard(() => this.checkpoint());
     }
     // Save where it stopped (not only the last periodic checkpoint), unless the weights
     // are the diverged ones: a resumed session then continues at exactly this iteration.
-    if (this.state !== 'diverged' && this.trainer.iteration !== this.lastGood?.iteration) await this.checkpoint();
-    if (this.state !== 'done') this.setState('stopped');
-    return { state: this.state === 'done' ? 'done' : 'stopped', iteration: this.trainer.iteration, elapsedMs: this.elapsedMs, memory: memory() };
+    if (this.state !== 'diverged' && this.trainer.iteration !== this.lastGood?.iteration) await this.guard(() => this.checkpoint());
+    const end = reached && this.state !== 'diverged' ? 'done' : 'stopped';
+    this.setState(end);
+    return { state: end, iteration: this.trainer.iteration, elapsedMs: this.elapsedMs, memory: memory() };
   }
 
-  /** One iteration; false when it diverged (the run then waits for a rollback or a stop). */
-  private async iterate(): Promise<boolean> {
+  /**
+   * Runs one part of an iteration; a divergence it reports stops the run (it then waits for
+   * a rollback or a stop) and makes this false. The last good checkpoint stays what it was.
+   */
+  private async guard(part: () => Promise<void>): Promise<boolean> {
     try {
-      const s = await this.trainer.step();
-      if (this.opts.faultAt !== undefined && s.iteration === this.opts.faultAt && this.rollbacks === 0) {
-        throw new TrainingDiverged(`training diverged at iteration ${s.iteration}: lossD is NaN (injected fault)`, s.iteration);
-      }
-      this.elapsedMs += s.ms;
-      this.emit({
-        status: 'iteration',
-        stats: {
-          iteration: s.iteration,
-          lossD: s.lossD,
-          lossG: s.lossG,
-          r1: s.r1,
-          dReal: s.dReal,
-          dFake: s.dFake,
-          ms: s.ms,
-          ...(s.diffusionT !== undefined ? { diffusionT: s.diffusionT, rd: s.rd ?? NaN } : {}),
-        },
-        elapsedMs: this.elapsedMs,
-        memory: memory(),
-      });
+      await part();
       return true;
     } catch (e) {
       if (!(e instanceof TrainingDiverged)) throw e;
       this.pendingSteps = 0;
-      this.setState('diverged', `${e.message}. Training stopped; roll back to the last good checkpoint (iteration ${this.lastGood?.iteration ?? '–'}) or stop.`);
+      const good = this.lastGood?.iteration;
+      this.setState(
+        'diverged',
+        `${e.message}. Training stopped; nothing after iteration ${good ?? '–'} is saved: roll back to the last good checkpoint (iteration ${good ?? '–'}: Export model and the saved session keep its weights) and lower the learning rates, or stop.`,
+      );
       return false;
     }
+  }
+
+  /** One iteration, judged by the divergence checks after the update. */
+  private async iterate(): Promise<void> {
+    const s = await this.trainer.step();
+    if (this.opts.faultAt !== undefined && s.iteration === this.opts.faultAt && this.rollbacks === 0) {
+      throw new TrainingDiverged(`training diverged at iteration ${s.iteration}: lossD is NaN (injected fault)`, s.iteration);
+    }
+    this.elapsedMs += s.ms;
+    this.emit({
+      status: 'iteration',
+      stats: {
+        iteration: s.iteration,
+        lossD: s.lossD,
+        lossG: s.lossG,
+        r1: s.r1,
+        dReal: s.dReal,
+        dFake: s.dFake,
+        ms: s.ms,
+        ...(s.diffusionT !== undefined ? { diffusionT: s.diffusionT, rd: s.rd ?? NaN } : {}),
+      },
+      elapsedMs: this.elapsedMs,
+      memory: memory(),
+    });
+    this.monitor.checkStats(s);
   }
 
   private setState(state: TrainingState, message: string | null = null): void {
@@ -279,33 +326,56 @@ export class TrainingSession {
     this.emit({ status: 'state', state, iteration: this.trainer.iteration, message, lastGoodIteration: this.lastGood?.iteration ?? null });
   }
 
-  private async preview(): Promise<void> {
+  /** The fixed-noise samples of the EMA generator, as values in [−1, 1] (unclipped). */
+  private async samples(): Promise<Float32Array> {
     const { previewCount, seed } = this.opts.settings;
-    const g = this.trainer.Gema;
-    const x = await sampleDdgan(g, this.trainer.schedule, { batch: previewCount, rng: new Rng((seed ^ 0x51ed) >>> 0) });
-    let values: Float32Array;
+    const x = await sampleDdgan(this.trainer.Gema, this.trainer.schedule, { batch: previewCount, rng: new Rng((seed ^ 0x51ed) >>> 0) });
     try {
-      values = (await x.data()) as Float32Array;
+      return (await x.data()) as Float32Array;
     } finally {
       x.dispose();
     }
+  }
+
+  /** Throws TrainingDiverged when the generator's samples collapsed (after the start only). */
+  private judgeSamples(values: Float32Array): void {
+    const it = this.trainer.iteration;
+    this.samplesCheckedAt = it;
+    if (it > this.startIteration) checkSamples(values, it, this.opts.divergence);
+  }
+
+  /** Sends a preview (also a collapsed one: it shows what went wrong), then judges it. */
+  private async preview(): Promise<void> {
+    const { previewCount } = this.opts.settings;
+    const g = this.trainer.Gema;
+    const values = await this.samples();
     const size = g.config.imageSize;
     const frame = encodeRgba(values, { batch: previewCount, height: size, width: size, channels: g.config.channels });
     this.emit({ status: 'preview', iteration: this.trainer.iteration, frame: frame.buffer, batch: previewCount, width: size, height: size });
+    this.judgeSamples(values);
   }
 
+  /**
+   * A resume checkpoint, sent only when it is good: samples that have not collapsed (checked
+   * here unless a preview of this iteration was) and finite weights. A bad one throws
+   * TrainingDiverged and never reaches the UI or the saved session.
+   */
   private async checkpoint(): Promise<void> {
+    const it = this.trainer.iteration;
+    if (it > this.startIteration && this.samplesCheckedAt !== it) this.judgeSamples(await this.samples());
     const { modelJson, weightData } = await resumeCheckpoint(this.trainer, {
       name: this.opts.name,
-      description: `training session at iteration ${this.trainer.iteration}`,
+      description: `training session at iteration ${it}`,
       createdAt: new Date().toISOString(),
       codeVersion: 'ddgan-web',
       data: { name: this.data.name, count: this.data.count, size: this.data.size, channels: this.data.channels },
-      training: { iterations: this.trainer.iteration, elapsedMs: this.elapsedMs },
+      training: { iterations: it, elapsedMs: this.elapsedMs },
     });
-    this.lastGood = { iteration: this.trainer.iteration, modelJson, weights: weightData };
+    checkWeights(weightData, it);
+    this.lastGood = { iteration: it, modelJson, weights: weightData };
+    this.lastCheckpointAt = this.now();
     // The event's buffer is transferred to the UI; the session keeps its own copy.
-    this.emit({ status: 'checkpoint', iteration: this.trainer.iteration, modelJson, weights: weightData.slice(0) });
+    this.emit({ status: 'checkpoint', iteration: it, modelJson, weights: weightData.slice(0) });
   }
 
   pause(): void {
@@ -332,6 +402,12 @@ export class TrainingSession {
     this.wake?.();
   }
 
+  /** A checkpoint (autosave) at the next iteration boundary, also while paused. */
+  requestSave(): void {
+    this.saveRequested = true;
+    this.wake?.();
+  }
+
   /**
    * Restores the last good checkpoint and pauses there. The random stream is reseeded, so
    * resuming does not retrace the exact steps that diverged.
@@ -345,6 +421,9 @@ export class TrainingSession {
     this.trainer.dispose();
     this.trainer = restored;
     this.rollbacks++;
+    this.startIteration = restored.iteration;
+    this.samplesCheckedAt = restored.iteration;
+    this.monitor = new DivergenceMonitor(this.opts.divergence);
     restored.rng.setState(new Rng((this.opts.settings.seed + 0x9e3779b9 * this.rollbacks) >>> 0).getState());
     this.setState('paused', `rolled back to iteration ${good.iteration}`);
   }

@@ -3,7 +3,9 @@
  * after the first download a model loads on later visits without downloading its weights
  * again, and offline with the model.json seen last. Shards are stored under their URL with
  * the model.json fingerprint as a `v` query parameter, so a retrained checkpoint is fetched
- * afresh and the copies of older versions are deleted when the new one is stored.
+ * afresh and the copies of older versions are deleted when the new one is stored. Only
+ * validated shards are stored (fetchCheckpoint checks them first), and a stored shard that
+ * fails validation is removed.
  *
  * Every failure (no Cache Storage in this context, storage disabled or full) is a cache miss
  * or a skipped write: the load then simply goes to the network.
@@ -55,5 +57,6 @@ export function cacheStorageWeights(name = WEIGHT_CACHE_NAME): WeightCache | nul
           if (u.origin === base.origin && u.pathname === base.pathname && u.searchParams.has('v') && u.href !== key) await c.delete(req);
         }
       }, undefined),
+    remove: (url, version) => quiet(async () => void (await (await cache()).delete(keyOf(url, version))), undefined),
   };
 }

@@ -3,7 +3,8 @@
  * Chromium through playwright-core (DESIGN §4, §7).
  *
  *  - the server is the project's own preview config (same COOP/COEP headers as `npm start`)
- *    on 127.0.0.1 and a free port: WebGPU needs a secure context, and 127.0.0.1 is one;
+ *    on 127.0.0.1 and a free port: WebGPU needs a secure context, and 127.0.0.1 is one; or,
+ *    with `staticHost`, a plain static server without those headers (staticServer.ts);
  *  - Chromium runs with the launch flags measured to give WebGPU (SwiftShader) in a worker,
  *    in a fresh profile that is deleted afterwards;
  *  - each page records everything that should fail a test: console errors (page and worker),
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { preview, type Plugin, type PreviewServer } from 'vite';
+import { startStaticServer, type StaticServer } from './staticServer';
 import { MODEL_INDEX_FORMAT, auxiliaryEntry, catalogEntry, parseModelIndex, type AuxiliaryEntry, type ModelIndexEntry } from '../../src/store/modelCatalog';
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -78,6 +80,13 @@ export interface FixtureModel {
 
 export interface HarnessOptions {
   readonly fixtures?: readonly FixtureModel[];
+  /**
+   * Serve dist/ from a plain static server (staticServer.ts: no COOP/COEP headers) instead
+   * of `vite preview`; fixtures are not served then.
+   */
+  readonly staticHost?: boolean;
+  /** Block service worker registration (a browser where the page cannot isolate itself). */
+  readonly blockServiceWorkers?: boolean;
 }
 
 /**
@@ -169,20 +178,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const executablePath = chromiumPath();
   await mkdir(RESULTS_DIR, { recursive: true });
 
-  let server: PreviewServer | undefined;
+  let server: PreviewServer | StaticServer | undefined;
   let context: BrowserContext | undefined;
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'ddgan-chromium-'));
   try {
-    // Port 0: the OS picks a free port, so parallel runs and a running `npm start` never clash.
-    server = await preview({
-      root: REPO_ROOT,
-      logLevel: 'warn',
-      plugins: options.fixtures?.length ? [fixturePlugin(options.fixtures)] : [],
-      preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
-    });
-    const address = server.httpServer.address() as AddressInfo | string | null;
-    if (address === null || typeof address === 'string') throw new Error(`vite preview is not listening on a TCP port (${String(address)})`);
-    const baseUrl = `http://127.0.0.1:${address.port}`;
+    let baseUrl: string;
+    if (options.staticHost) {
+      server = await startStaticServer(path.dirname(DIST_INDEX));
+      baseUrl = server.baseUrl;
+    } else {
+      // Port 0: the OS picks a free port, so parallel runs and a running `npm start` never clash.
+      server = await preview({
+        root: REPO_ROOT,
+        logLevel: 'warn',
+        plugins: options.fixtures?.length ? [fixturePlugin(options.fixtures)] : [],
+        preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
+      });
+      const address = server.httpServer.address() as AddressInfo | string | null;
+      if (address === null || typeof address === 'string') throw new Error(`vite preview is not listening on a TCP port (${String(address)})`);
+      baseUrl = `http://127.0.0.1:${address.port}`;
+    }
 
     // A persistent context is how playwright takes a profile directory (it refuses
     // --user-data-dir in args); a fresh temp dir per run keeps runs independent.
@@ -191,6 +206,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       headless: true,
       args: [...CHROMIUM_FLAGS],
       viewport: { width: 1200, height: 860 },
+      serviceWorkers: options.blockServiceWorkers ? 'block' : 'allow',
     });
     const ctx = context;
     const srv = server;

@@ -7,12 +7,12 @@
  * T_dg; autosave to IndexedDB and resume after a reload; export → import gives the same
  * samples for the same seed; built-in data sets.
  */
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, waitForState, type Harness, type TrackedPage } from './harness';
 import { readFile } from 'node:fs/promises';
 import { attr, generate, longTasksSince, observeLongTasks, pageNow, readCanvas, setSeed, waitModelReady } from './appDriver';
 import { TINY_MODEL, buildTinyCheckpoint, ensureCpuBackend } from '../fixtures/tinyCheckpoint';
+import { gradientPng } from './uploads';
 
 let h: Harness;
 
@@ -26,22 +26,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** A w×h PNG with a diagonal gradient in colour `rgb`. */
-function png(w: number, h: number, rgb: [number, number, number]): Buffer {
-  const p = new PNG({ width: w, height: h });
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 4;
-      const f = (x + y) / (w + h);
-      p.data[i] = rgb[0] * f;
-      p.data[i + 1] = rgb[1] * f;
-      p.data[i + 2] = rgb[2] * f;
-      p.data[i + 3] = 255;
-    }
-  }
-  return PNG.sync.write(p);
-}
-
 async function open(): Promise<TrackedPage> {
   const t = await h.newPage({ viewport: { width: 1280, height: 900 } });
   await observeLongTasks(t.page);
@@ -51,7 +35,7 @@ async function open(): Promise<TrackedPage> {
 }
 
 async function upload(t: TrackedPage): Promise<void> {
-  const good = png(40, 24, [255, 0, 0]);
+  const good = gradientPng(40, 24, [255, 0, 0]);
   const corrupt = Buffer.concat([good.subarray(0, 60), Buffer.alloc(200, 7)]);
   // A PNG whose header says 8000×8000: refused from the header, before any decoding.
   const huge = Buffer.from(good);
@@ -59,12 +43,12 @@ async function upload(t: TrackedPage): Promise<void> {
   huge.writeUInt32BE(8000, 20);
   await t.page.getByTestId('upload-input').setInputFiles([
     { name: 'red.png', mimeType: 'image/png', buffer: good },
-    { name: 'green.png', mimeType: 'image/png', buffer: png(30, 30, [0, 255, 0]) },
+    { name: 'green.png', mimeType: 'image/png', buffer: gradientPng(30, 30, [0, 255, 0]) },
     { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image, just some text\n') },
     { name: 'broken.png', mimeType: 'image/png', buffer: corrupt },
     { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) },
     { name: 'huge.png', mimeType: 'image/png', buffer: huge },
-    { name: 'blue.png', mimeType: 'image/png', buffer: png(12, 50, [0, 0, 255]) },
+    { name: 'blue.png', mimeType: 'image/png', buffer: gradientPng(12, 50, [0, 0, 255]) },
   ]);
   await t.page.waitForFunction(() => document.querySelector('[data-testid="upload-count"]')?.getAttribute('data-count') === '3' && !document.querySelector('[data-testid="decode-progress"]'), undefined, {
     timeout: 60_000,
@@ -235,10 +219,12 @@ describe('fine-tune in the tab (wasm)', () => {
     expect(parsed.format).toBe('ddgan-web-model-file/1');
     expect(Object.keys(parsed.modelJson.networks)).toEqual(['generator']);
 
-    // A wrong file is refused with a message that says what it is not.
+    // A wrong file is refused with a message that says what it is not, and the model in use
+    // stays loaded and ready.
     await page.getByTestId('model-import').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
-    await waitForState(page, 'model-status', ['error'], 60_000);
+    await page.getByTestId('model-error').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('model-error').innerText()).toMatch(/format null; this app reads "ddgan-web-model-file\/1"/);
+    expect(await attr(page, 'model-status', 'data-state')).toBe('ready');
 
     await page.getByTestId('model-import').setInputFiles({ name: download.suggestedFilename(), mimeType: 'application/json', buffer: file });
     await waitModelReady(t);
@@ -263,7 +249,12 @@ describe('fine-tune in the tab (wasm)', () => {
     expect(await page.getByTestId('train-error').innerText()).toMatch(/no emoji images match that choice/);
 
     await page.getByTestId('source-mnist').check();
+    // All ten digits to start with; a subset is chosen from none.
+    await page.waitForFunction(() => document.querySelector('[data-testid="selection-count"]')?.getAttribute('data-count') === '9000', undefined, { timeout: 30_000 });
+    await page.getByTestId('digits-none').click();
     await page.getByTestId('digit-7').check();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="selection-count"]')?.getAttribute('data-count')) > 0, undefined, { timeout: 30_000 });
+    expect(Number(await attr(page, 'selection-count', 'data-count'))).toBeLessThan(2000);
     await setSetting(t, 'iterations', 2);
     await setSetting(t, 'batch', 2);
     await page.getByTestId('train-start').click();

@@ -27,7 +27,9 @@ import type { BenchSection, BenchTable } from '../../src/node/benchUtil';
 const root = path.resolve(import.meta.dirname, '../..');
 /** The CLI's environment as on a machine without Chromium. */
 const NO_CHROMIUM = { ...process.env, CHROMIUM_PATH: path.join(os.tmpdir(), 'no-such-chromium') };
-const NODE_SECTIONS = SECTIONS.filter((s) => s !== 'browser');
+/** …and without a WebGPU adapter in Node (the webgpu section is tested in webgpuNode.test.ts). */
+const NO_CHROMIUM_NO_GPU = { ...NO_CHROMIUM, VK_ICD_FILENAMES: path.join(os.tmpdir(), 'no-such-icd.json'), VK_DRIVER_FILES: '' };
+const NODE_SECTIONS = SECTIONS.filter((s) => s !== 'browser' && s !== 'webgpu');
 let tmp: string;
 let checkpoint: string;
 
@@ -107,12 +109,15 @@ describe('npm run bench --tiny', () => {
     const out = path.join(tmp, 'out');
     const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', '--tiny', '--checkpoint', checkpoint, '--out', out], {
       cwd: root,
-      env: NO_CHROMIUM,
+      env: NO_CHROMIUM_NO_GPU,
     });
     const report = JSON.parse(await readFile(path.join(out, 'bench.json'), 'utf8')) as BenchReport;
     expect(report.sections.map((s) => s.id)).toEqual(NODE_SECTIONS);
-    // Without Chromium the browser section is skipped, and says so.
-    expect(report.skipped).toEqual([{ id: 'browser', reason: expect.stringMatching(/no Chromium at .*no-such-chromium/) }]);
+    // Without Chromium the browser section is skipped, and says so; so is webgpu without an adapter.
+    expect(report.skipped).toEqual([
+      { id: 'webgpu', reason: expect.stringMatching(/no-such-icd\.json/) },
+      { id: 'browser', reason: expect.stringMatching(/no Chromium at .*no-such-chromium/) },
+    ]);
     expect(stderr).toMatch(/browser: skipped: no Chromium/);
     expect(report.tiny).toBe(true);
     expect(report.command).toContain('--tiny');
@@ -137,6 +142,11 @@ describe('npm run bench --tiny', () => {
     }
     expect(byId.samplers.notes.join(' ')).toContain('randomly initialised');
     expect(byId.training.tables[0].rows[0].imagesPerSecond).toBeGreaterThan(0);
+    // threads: the same workloads at 1 and N threads, each in a child process whose pool really runs N
+    expect(byId.threads.data.threads).toBeGreaterThanOrEqual(2);
+    expect((byId.threads.data.many as { threads: number }).threads).toBe(byId.threads.data.threads);
+    expect(byId.threads.tables[0].rows.map((r) => String(r.workload).split(' ')[0])).toEqual(['dense', 'conv', 'conv', 'conv', 'generator', 'DD-GAN']);
+    for (const r of byId.threads.tables[0].rows) expect(Number(r.speedup)).toBeGreaterThan(0);
 
     const md = await readFile(path.join(out, 'BENCHMARKS.md'), 'utf8');
     expect(md.startsWith('# Benchmarks\n')).toBe(true);
@@ -229,5 +239,23 @@ describe('npm run bench: the browser section', () => {
     const md = reportMarkdown({ machine, command: 'x', tiny: true, matmul: null, sections: [s], skipped: [], seconds: 1 });
     expect(md).not.toMatch(/dense matmul/);
     checkMarkdown(md, [s]);
+  });
+
+  it('puts wasm at 1 and N threads side by side, as times and ratios', () => {
+    const row = (requested: number, runMs: number, trainMsPerIteration: number) => ({
+      requested, threads: requested, why: `${requested} threads`, batch: 64, runs: 5, runMs, trainIterations: 5, trainBatch: 8, trainMsPerIteration,
+    });
+    const result: BrowserBenchResult = {
+      model: 'm', browser: 'HeadlessChrome/156', durationS: 3, results: [], failures: [],
+      threads: { rows: [row(1, 1000, 2000), { ...row(2, 600, NaN), threads: 1 }], loadAverage: [0.5, 0.75] },
+    };
+    const s = browserSection(result);
+    expect(s.tables).toHaveLength(1);
+    const [one, two] = s.tables[0].rows;
+    expect(one).toMatchObject({ threads: '1', generateSpeedup: 1, trainSpeedup: 1 });
+    expect(two).toMatchObject({ threads: '1 (asked 2)', trainMs: '–', trainSpeedup: '–' });
+    expect(two.generateSpeedup).toBeCloseTo(1000 / 600, 9);
+    for (const r of s.tables[0].rows) expect(Object.keys(r).sort()).toEqual(s.tables[0].columns.map((c) => c.key).sort());
+    expect(s.notes.join('\n')).toMatch(/load average 0\.50 → 0\.75/);
   });
 });

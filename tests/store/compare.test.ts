@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createAppStore, isCompareBusy, type AppStore, type CompareRowView } from '../../src/store/store';
-import { ablationTable, compareChoices, rowImagesPerSecond, rowMetrics, speedup } from '../../src/store/compareModels';
+import { ablationTable, baselinesFor, compareChoices, noBaselineReason, rowImagesPerSecond, rowMetrics, rowProgressText, speedup } from '../../src/store/compareModels';
+import { makeFrame } from '../../src/store/history';
 import { MODEL_INDEX_FORMAT, type AuxiliaryEntry, type ModelIndexEntry } from '../../src/store/modelCatalog';
 import { EngineError } from '../../src/worker/client';
 import type { CompareParams, CompareProgress, EngineApi } from '../../src/worker/protocol';
@@ -92,7 +93,7 @@ function fake(opts: { failRow?: string } = {}): Fake {
           if (f.cancels > 0) throw new EngineError({ name: 'CancelledError', code: 'cancelled', message: 'cancelled by request' });
         }
         emit({ status: 'step', row, step: steps, steps, t: 1, elapsedMs: ms, frame: null });
-        const judge = p.judge ? { classifier: p.judge.name, predicted: Array.from({ length: p.batch }, () => 3), confidence: 0.9, accuracy: p.rows[i].target === null ? null : 0.75, diversity: p.batch > 1 ? 2.5 : null, classes: 1 } : null;
+        const judge = p.judge ? { classifier: p.judge.name, predicted: Array.from({ length: p.batch }, () => 3), confidences: Array.from({ length: p.batch }, (_, j) => 0.5 + j / (4 * p.batch)), confidence: 0.9, accuracy: p.rows[i].target === null ? null : 0.75, diversity: p.batch > 1 ? 2.5 : null, classes: 1 } : null;
         emit({ status: 'row-done', row, nfe: steps, elapsedMs: ms, imagesPerSecond: (1000 * p.batch) / ms, x0: frame(p.batch, 200 + i), judge });
       }
       return { batch: p.batch, seed: p.seed, rows: p.rows.map((r) => ({ id: r.id, status: 'done' as const, nfe: 4, elapsedMs: 1, imagesPerSecond: 1 })), totalMs: 99, backend: 'wasm', memory };
@@ -183,7 +184,8 @@ describe('compare slice', () => {
     expect(g.status).toBe('done');
     for (const r of [ddim, ddpm]) {
       expect(r.status).toBe('missing');
-      expect(r.error!.message).toMatch(/no DDPM checkpoint in models\/index\.json/);
+      expect(r.error!.message).toMatch(/^No DDPM model ships with the app yet/);
+      expect(r.error!.message).not.toMatch(/npm|index\.json/);
     }
     expect(store.getState().compare.trilemma.status).toBe('done');
   });
@@ -194,7 +196,7 @@ describe('compare slice', () => {
     await store.getState().actions.runCompare();
     await store.getState().actions.runAblation();
     expect(f.calls).toEqual([]);
-    expect(store.getState().compare.trilemma).toMatchObject({ status: 'error', error: { code: 'no-model', message: expect.stringMatching(/no DD-GAN generator/) } });
+    expect(store.getState().compare.trilemma).toMatchObject({ status: 'error', error: { code: 'no-model', message: 'No DD-GAN model ships with the app.' } });
     expect(store.getState().compare.ablation.status).toBe('error');
   });
 
@@ -227,7 +229,7 @@ describe('compare slice', () => {
     const f = fake();
     const store = await booted(f.engine, ...fullIndex());
     const { actions } = store.getState();
-    actions.setCompareSettings({ digit: 7, scale: 0, batch: 8 });
+    actions.setCompareSettings({ digit: 7, scale: 0, guidedBatch: 8, guidedSeed: 31, batch: 2, seed: 5 });
     await actions.runGuided();
     actions.setCompareSettings({ scale: 4 });
     await actions.runGuided();
@@ -239,10 +241,20 @@ describe('compare slice', () => {
       ['ddim', 'mnist-ddpm', 7, expect.objectContaining({ scale: 2 })],
     ]);
     expect(store.getState().compare.guidedHistory).toEqual([
-      { digit: 7, scale: 0, sampler: 'ddgan', model: 'mnist-ddgan-t4', batch: 8, accuracy: 0.75, diversity: 2.5, confidence: 0.9 },
-      { digit: 7, scale: 4, sampler: 'ddgan', model: 'mnist-ddgan-t4', batch: 8, accuracy: 0.75, diversity: 2.5, confidence: 0.9 },
-      { digit: 7, scale: 2, sampler: 'ddim', model: 'mnist-ddpm', batch: 8, accuracy: 0.75, diversity: 2.5, confidence: 0.9 },
+      { digit: 7, scale: 0, sampler: 'ddgan', model: 'mnist-ddgan-t4', batch: 8, seed: 31, accuracy: 0.75, diversity: 2.5, confidence: 0.9 },
+      { digit: 7, scale: 4, sampler: 'ddgan', model: 'mnist-ddgan-t4', batch: 8, seed: 31, accuracy: 0.75, diversity: 2.5, confidence: 0.9 },
+      { digit: 7, scale: 2, sampler: 'ddim', model: 'mnist-ddpm', batch: 8, seed: 31, accuracy: 0.75, diversity: 2.5, confidence: 0.9 },
     ]);
+    // Class control draws with its own batch and seed, never the trilemma's fields.
+    expect(f.calls.map((p) => [p.batch, p.seed])).toEqual([
+      [8, 31],
+      [8, 31],
+      [8, 31],
+    ]);
+    // The judge's verdict per sample travels with the row (the panel shows it under each image).
+    const row = store.getState().compare.guided.rows[0];
+    expect(row.target).toBe(7);
+    expect(row.judge!.confidences).toHaveLength(8);
     actions.clearGuidedHistory();
     expect(store.getState().compare.guidedHistory).toEqual([]);
   });
@@ -254,7 +266,7 @@ describe('compare slice', () => {
     store.getState().actions.setCompareSettings({ scale: 3 });
     await store.getState().actions.runGuided();
     expect(f.calls).toEqual([]);
-    expect(store.getState().compare.guided).toMatchObject({ status: 'error', error: { message: expect.stringMatching(/no noise-aware classifier/) } });
+    expect(store.getState().compare.guided).toMatchObject({ status: 'error', error: { message: expect.stringMatching(/^No guidance classifier for these images ships with the app/) } });
     store.getState().actions.setCompareSettings({ scale: 0 });
     await store.getState().actions.runGuided();
     expect(store.getState().compare.guided.status).toBe('done');
@@ -262,8 +274,8 @@ describe('compare slice', () => {
 
   it('clamps the settings to what the worker accepts', () => {
     const store = createAppStore({ engine: fake().engine, indexUrl: INDEX_URL, random: () => 0.5, fetchJson: async () => ({}) });
-    store.getState().actions.setCompareSettings({ batch: 99, seed: -4, digit: 12, scale: -1 });
-    expect(store.getState().compare.settings).toMatchObject({ batch: 16, seed: 0, digit: 9, scale: 0 });
+    store.getState().actions.setCompareSettings({ batch: 99, seed: -4, digit: 12, scale: -1, guidedBatch: 0, guidedSeed: 2 ** 33 });
+    expect(store.getState().compare.settings).toMatchObject({ batch: 16, seed: 0, digit: 9, scale: 0, guidedBatch: 1, guidedSeed: 0xffffffff });
   });
 });
 
@@ -273,7 +285,8 @@ describe('compare helpers', () => {
     const auxiliary = [aux('ddpm-32', 'ddpm', { imageSize: 32 }), aux('ddpm-2', 'ddpm'), aux('judge-32', 'judge', { imageSize: 32 }), aux('judge-2', 'judge')];
     expect(compareChoices(catalog, auxiliary, { ddgan: null, ddpm: null })).toMatchObject({ ddgan: { name: 'b-t4' }, ddpm: { name: 'ddpm-2' }, judge: { name: 'judge-2' }, guide: null });
     expect(compareChoices(catalog, auxiliary, { ddgan: 'big-t4', ddpm: null })).toMatchObject({ ddpm: { name: 'ddpm-32' }, judge: { name: 'judge-32' } });
-    expect(compareChoices(catalog, auxiliary, { ddgan: 'a-t1', ddpm: 'ddpm-32' })).toMatchObject({ ddgan: { name: 'a-t1' }, ddpm: { name: 'ddpm-32' } });
+    // A DDPM of other images is never paired, even when picked: the pair is the same data or none.
+    expect(compareChoices(catalog, auxiliary, { ddgan: 'a-t1', ddpm: 'ddpm-32' })).toMatchObject({ ddgan: { name: 'a-t1' }, ddpm: { name: 'ddpm-2' } });
     expect(compareChoices([], [], { ddgan: 'x', ddpm: 'y' })).toEqual({ ddgan: null, ddpm: null, judge: null, guide: null });
   });
 
@@ -293,7 +306,49 @@ describe('compare helpers', () => {
     // no DDPM at all: T = 4 first, as before
     expect(compareChoices(catalog, [], { ddgan: null, ddpm: null }).ddgan?.name).toBe('emoji-t4');
     // a pick still wins
-    expect(compareChoices(catalog, auxiliary, { ddgan: 'emoji-t4', ddpm: null })).toMatchObject({ ddgan: { name: 'emoji-t4' }, judge: null, guide: null });
+    expect(compareChoices(catalog, auxiliary, { ddgan: 'emoji-t4', ddpm: null })).toMatchObject({ ddgan: { name: 'emoji-t4' }, ddpm: null, judge: null, guide: null });
+  });
+
+  it('never pits a DD-GAN against a DDPM trained on other data, and says why in plain words', async () => {
+    const emoji = gen('emoji-ddgan-t4', 4, { channels: 3, dataset: 'emoji' });
+    const digits = gen('mnist-ddgan-t4', 4);
+    // the same image size and channels, other data: still no pair
+    const grey = gen('fashion-t4', 4, { dataset: 'fashion' });
+    const ddpm = aux('mnist-ddpm', 'ddpm');
+    expect(baselinesFor([ddpm], emoji)).toEqual([]);
+    expect(baselinesFor([ddpm], grey)).toEqual([]);
+    expect(baselinesFor([ddpm], digits)).toEqual([ddpm]);
+    expect(compareChoices([emoji, grey, digits], [ddpm], { ddgan: 'emoji-ddgan-t4', ddpm: 'mnist-ddpm' }).ddpm).toBeNull();
+    expect(compareChoices([emoji, grey, digits], [ddpm], { ddgan: 'fashion-t4', ddpm: 'mnist-ddpm' }).ddpm).toBeNull();
+    const reason = noBaselineReason([ddpm], emoji)!;
+    expect(reason).toMatch(/^No DDPM trained on emoji ships with the app/);
+    expect(reason).toMatch(/MNIST digits/);
+    expect(reason).not.toMatch(/npm|index\.json|mnist-train/);
+    expect(noBaselineReason([ddpm], digits)).toBeNull();
+
+    // Picked in the view: only the DD-GAN row is sent, the DDPM rows say why they do not run.
+    const f = fake();
+    const store = await booted(f.engine, [emoji, digits], [ddpm]);
+    store.getState().actions.setCompareSettings({ ddgan: 'emoji-ddgan-t4', ddpm: 'mnist-ddpm' });
+    await store.getState().actions.runCompare();
+    expect(f.calls[0].rows.map((r) => [r.id, r.model.name])).toEqual([['ddgan', 'emoji-ddgan-t4']]);
+    const [, ddimRow, ddpmRow] = rows(store, 'trilemma');
+    expect([ddimRow.status, ddpmRow.status]).toEqual(['missing', 'missing']);
+    expect(ddpmRow.error!.message).toBe(reason);
+  });
+
+  it("a row's counter and its picture agree: the step a preview shows, and where a cancelled row stopped", () => {
+    const base = { frame: makeFrame(new Uint8ClampedArray(4)), final: false, steps: 1000 };
+    expect(rowProgressText({ ...base, status: 'running', step: 96, frameStep: 81 })).toEqual({ counter: '96 / 1000', picture: 'preview after step 81 of 1000' });
+    // the worker sends the picture of the step a cancel stopped at
+    expect(rowProgressText({ ...base, status: 'cancelled', step: 96, frameStep: 96 })).toEqual({
+      counter: '96 / 1000 · cancelled',
+      picture: 'cancelled after step 96 of 1000: the picture at that step',
+    });
+    // and if it could not, the picture says it is older, and from when
+    expect(rowProgressText({ ...base, status: 'cancelled', step: 96, frameStep: 81 }).picture).toBe('cancelled after step 96 of 1000; picture from step 81, its last preview');
+    expect(rowProgressText({ ...base, status: 'done', step: 1000, frameStep: 1000, final: true })).toEqual({ counter: '1000 / 1000', picture: 'final samples' });
+    expect(rowProgressText({ ...base, frame: null, status: 'waiting', step: 0, frameStep: 0, steps: 0 })).toEqual({ counter: '–', picture: '' });
   });
 
   it('finds stored metrics per sampler, falls back to unstated ones, and says when there are none', () => {

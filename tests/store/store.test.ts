@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createAppStore, type AppStore } from '../../src/store/store';
 import { MODEL_INDEX_FORMAT } from '../../src/store/modelCatalog';
 import { fakeModelEntry } from './fakeModel';
-import type { EngineApi, GenerateParams, LoadModelParams, RerollParams, StepProgress } from '../../src/worker/protocol';
+import type { AdapterFacts, EngineApi, GenerateParams, LoadModelParams, RerollParams, StepProgress } from '../../src/worker/protocol';
 import { EngineError } from '../../src/worker/client';
 import { trainingStubs } from './trainingStubs';
 
@@ -131,6 +131,83 @@ describe('app store', () => {
     await store.getState().actions.generate();
     expect(calls.generate.map((g) => g.seed)).toEqual([2147483648, 9]);
     expect(calls.generate[0].minStepMs).toBeGreaterThan(0);
+  });
+
+  it('the seed on screen is the seed that runs: the first Generate uses it, later ones show theirs as they start', async () => {
+    const { engine, calls } = fakeEngine();
+    const draws = [0.25, 0.5, 0.75];
+    const store = createAppStore(
+      {
+        engine,
+        indexUrl: 'http://127.0.0.1:1/models/index.json',
+        fetchJson: async () => ({ format: MODEL_INDEX_FORMAT, models: [entry], skipped: [] }),
+        random: () => draws.shift() ?? 0.125,
+      },
+      { batch: 1 },
+    );
+    await store.getState().actions.boot();
+    const shown = store.getState().gen.seed;
+    expect(shown).toBe(0x40000000);
+    expect(store.getState().gen).toMatchObject({ randomSeed: true, seedUsed: false });
+    await store.getState().actions.generate();
+    // The first visit's seed is the one that ran, and it stays on screen with its picture.
+    expect(calls.generate[0].seed).toBe(shown);
+    expect(store.getState().gen).toMatchObject({ seed: shown, seedUsed: true, stats: { seed: shown, model: 'm', batch: 1 } });
+    // "new seed each time": the next run draws one and shows it while it runs.
+    const seen: number[] = [];
+    const unsub = store.subscribe((s) => s.gen.status === 'running' && seen.push(s.gen.seed));
+    await store.getState().actions.generate();
+    unsub();
+    expect(calls.generate[1].seed).toBe(0x80000000);
+    expect(new Set(seen)).toEqual(new Set([0x80000000]));
+    expect(store.getState().gen.stats!.seed).toBe(0x80000000);
+    // A typed seed runs as typed, however often.
+    store.getState().actions.setSeed(7);
+    await store.getState().actions.generate();
+    await store.getState().actions.generate();
+    expect(calls.generate.slice(2).map((g) => g.seed)).toEqual([7, 7]);
+  });
+
+  it('asks before switching to webgpu on a software adapter, and never remembers that choice', async () => {
+    const software: AdapterFacts = { available: true, vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader device', isFallbackAdapter: true };
+    const { engine } = fakeEngine();
+    const inits: string[] = [];
+    const init = engine.init;
+    engine.init = async (p) => {
+      inits.push(p.backend);
+      return { ...(await init(p)), adapter: software };
+    };
+    const store = makeStore(engine, { batch: 1 });
+    await store.getState().actions.boot();
+    expect(store.getState().engine).toMatchObject({ requested: 'auto', pending: null, slowAdapter: null, remember: true });
+    // The select asks for webgpu: nothing switches, a warning waits for a yes.
+    await store.getState().actions.initEngine('webgpu');
+    expect(inits).toEqual(['auto']);
+    expect(store.getState().engine).toMatchObject({ requested: 'auto', status: 'ready', pending: { backend: 'webgpu', why: expect.stringMatching(/fallback|swiftshader/i) } });
+    expect(store.getState().engine.pending!.adapter).toMatch(/SwiftShader/i);
+    store.getState().actions.cancelBackendSwitch();
+    expect(store.getState().engine.pending).toBeNull();
+    // Confirmed: it switches, says it is slow at once, and is not to be remembered.
+    const switching = store.getState().actions.initEngine('webgpu', { confirmed: true });
+    expect(store.getState().engine).toMatchObject({ status: 'initialising', requested: 'webgpu', slowAdapter: expect.stringMatching(/swiftshader/i), remember: false });
+    await switching;
+    expect(inits).toEqual(['auto', 'webgpu']);
+    expect(store.getState().engine).toMatchObject({ status: 'ready', requested: 'webgpu', remember: false, pending: null });
+    // Back to auto: remembered again (as "nothing"), the notice goes.
+    await store.getState().actions.initEngine('auto');
+    expect(store.getState().engine).toMatchObject({ requested: 'auto', slowAdapter: null, remember: true });
+    // Other explicit choices need no yes and are remembered.
+    await store.getState().actions.initEngine('cpu');
+    expect(store.getState().engine).toMatchObject({ requested: 'cpu', pending: null, remember: true });
+  });
+
+  it('a webgpu choice from an earlier visit that lands on a software adapter is flagged and forgotten', async () => {
+    const { engine } = fakeEngine();
+    const init = engine.init;
+    engine.init = async (p) => ({ ...(await init(p)), adapter: { available: true, vendor: '', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: false } });
+    const store = makeStore(engine, { batch: 1, backend: 'webgpu' });
+    await store.getState().actions.boot();
+    expect(store.getState().engine).toMatchObject({ status: 'ready', requested: 'webgpu', pending: null, remember: false, slowAdapter: expect.stringMatching(/swiftshader/) });
   });
 
   it('scrubbing and playback are pure state changes', async () => {

@@ -2,14 +2,22 @@
  * The training slice against a fake engine: uploads (per-file problems, nothing lost),
  * progress deltas appended in place, previews capped, autosave into a session storage (by
  * the worker's own recorder, as the engine worker does it) and resume from it with the
- * data, curves and previews restored, and the model export.
+ * data, curves and previews restored, and the model export. Then the reliability rules:
+ * MNIST starts with every digit and counts the selection; settings are checked as they are
+ * typed and a stored session with bad values is refused with a reason; sessions and exports
+ * are named after the model in use (an imported file, an emoji category by its name); one
+ * tab per session; an interrupted run comes back by itself; imports never end a run and a
+ * refused file keeps the model in use.
  */
 import { describe, expect, it } from 'vitest';
 import { canGenerate, createAppStore, type AppStore } from '../../src/store/store';
 import { MODEL_INDEX_FORMAT, type ModelIndexEntry } from '../../src/store/modelCatalog';
-import { memorySessions, type SessionStorage } from '../../src/store/sessions';
+import { memorySessions, type SavedSession, type SessionStorage } from '../../src/store/sessions';
+import { memorySessionLocks } from '../../src/store/sessionLocks';
+import { EngineError } from '../../src/worker/client';
+import type { StoreEnv } from '../../src/store/types';
 import { SessionRecorder } from '../../src/worker/autosave';
-import { MAX_PREVIEWS, appendPreview } from '../../src/store/slices/trainSlice';
+import { DEFAULT_TRAINING_SETTINGS as DEFAULT_SETTINGS, MAX_PREVIEWS, appendPreview } from '../../src/store/slices/trainSlice';
 import { decodeModelFile } from '../../src/core/io/modelFile';
 import type { EngineApi, StartTrainingParams, TrainingProgress } from '../../src/worker/protocol';
 import { labStubs } from './trainingStubs';
@@ -32,8 +40,9 @@ function checkpoint(iteration: number): Extract<TrainingProgress, { status: 'che
 }
 
 /** A fake engine; with `sessions`, it autosaves there the way the worker does. */
-function fake(sessions: SessionStorage | null = null): { engine: EngineApi; starts: StartTrainingParams[] } {
+function fake(sessions: SessionStorage | null = null, opts: { gate?: Promise<void> } = {}): { engine: EngineApi; starts: StartTrainingParams[]; imports: string[] } {
   const starts: StartTrainingParams[] = [];
+  const imports: string[] = [];
   const none = async () => ({ state: null, iteration: 0 });
   const engine: EngineApi = {
     async init({ backend }) {
@@ -75,21 +84,28 @@ function fake(sessions: SessionStorage | null = null): { engine: EngineApi; star
         emit({ status: 'iteration', stats: { iteration: i, lossD: 1.4, lossG: 0.7, r1: i % 2 ? NaN : 0.1, dReal: 0.1, dFake: -0.1, ms: 100, ...dg }, elapsedMs: 100 * i, memory });
         if (i === 2) emit(checkpoint(2));
       }
+      await opts.gate;
       emit({ status: 'state', state: 'done', iteration: p.settings.iterations, message: null, lastGoodIteration: 2 });
       await rec?.flush();
       return { state: 'done', iteration: p.settings.iterations, elapsedMs: 100, memory };
     },
-    pauseTraining: none, resumeTraining: none, stepTraining: none, stopTraining: none, rollbackTraining: none,
-    importModel: async () => Promise.reject(new Error('unused')),
+    pauseTraining: none, resumeTraining: none, stepTraining: none, stopTraining: none, rollbackTraining: none, saveTraining: none,
+    async importModel(p) {
+      imports.push(p.name);
+      if (p.name.startsWith('bad')) throw new EngineError({ name: 'ModelLoadError', code: 'model-load-failed', message: `${p.name} cannot be used: its generator makes 64×64 images` });
+      const warmup = { batch: p.warmupBatch, compileMs: 0, shaders: 0, firstRunMs: 1, ms: 1 };
+      return { model: { name: p.name, T: 4, imageSize: S, channels: 1, nz: 2, paramCount: 11 }, backend: 'wasm', bytes: 44, downloadMs: 1, warmup, memory };
+    },
     ...labStubs(),
   };
-  return { engine, starts };
+  return { engine, starts, imports };
 }
 
-async function booted(engine: EngineApi, sessions = memorySessions()): Promise<AppStore> {
+async function booted(engine: EngineApi, sessions = memorySessions(), more: Partial<StoreEnv> = {}): Promise<AppStore> {
   const store = createAppStore({
     engine, sessions, indexUrl: 'http://127.0.0.1:1/models/index.json', random: () => 0.5, now: () => '2026-11-23T22:00:00.000Z',
     fetchJson: async () => ({ format: MODEL_INDEX_FORMAT, models: [entry], skipped: [] }),
+    ...more,
   });
   await store.getState().actions.boot();
   return store;
@@ -251,5 +267,198 @@ describe('training slice', () => {
     const store = await booted(fake().engine);
     await store.getState().actions.startTraining();
     expect(store.getState().train.error?.message).toMatch(/add some images first/);
+  });
+});
+
+/** Waits (a few event-loop turns at a time) until `ok` holds. */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('training slice: reliability', () => {
+  it('starts MNIST with all ten digits and says how many images the choice selects', async () => {
+    // 30 images, labels 0…9 three times; emoji: 4 items in two categories.
+    const datasetIndex: StoreEnv['datasetIndex'] = async (name) =>
+      name === 'mnist-train' ? { count: 30, labels: Uint8Array.from({ length: 30 }, (_, i) => i % 10) } : { count: 4, labels: Uint8Array.from([0, 0, 2, 2]), itemNames: ['grinning', 'cat face', 'cat', 'dog'] };
+    const { engine, starts } = fake();
+    const store = await booted(engine, memorySessions(), { datasetIndex });
+    const a = store.getState().actions;
+    expect(store.getState().train.digits).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    a.setDataSource('mnist');
+    await until(() => store.getState().train.selection !== null, 'the count');
+    expect(store.getState().train.selection).toEqual({ count: 30, total: 30 });
+    a.setDigits([3, 5]);
+    await until(() => store.getState().train.selection?.count === 6, 'the new count');
+    a.setDigits([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    a.setTrainSettings({ iterations: 2 });
+    await a.startTraining();
+    expect(starts[0].data).toMatchObject({ kind: 'mnist', digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] });
+    a.setDataSource('emoji');
+    a.setEmojiFilter(2, 'cat');
+    await until(() => store.getState().train.selection?.total === 4, 'the emoji count');
+    expect(store.getState().train.selection).toEqual({ count: 1, total: 4 });
+  });
+
+  it('refuses an invalid setting with its reason, keeps the last valid value, and will not start with it', async () => {
+    const { engine, starts } = fake();
+    const store = await booted(engine);
+    const a = store.getState().actions;
+    await a.addFiles([file('a.png', 3)]);
+    a.setTrainSettings({ batch: 2.5, iterations: 3 });
+    let t = store.getState().train;
+    expect(t.settings.batch).toBe(8);
+    expect(t.settings.iterations).toBe(3);
+    expect(t.settingErrors.batch).toMatch(/batch must be a whole number from 1 to 64, not 2\.5/);
+    a.setTrainSettings({ lrG: NaN });
+    expect(store.getState().train.settingErrors.lrG).toMatch(/lrG must be a number from 0 to 0\.1, got nothing/);
+    await a.startTraining();
+    t = store.getState().train;
+    expect(starts).toHaveLength(0);
+    expect(t.error?.message).toMatch(/fix the settings first: batch must be a whole number/);
+    a.setTrainSettings({ batch: 2, lrG: 1e-4 });
+    expect(store.getState().train.settingErrors).toEqual({});
+    await a.startTraining();
+    expect(starts[0].settings).toMatchObject({ batch: 2, iterations: 3, lrG: 1e-4 });
+  });
+
+  it('refuses to resume a stored session with invalid values, or a damaged one, with a clear message', async () => {
+    const sessions = memorySessions();
+    const { engine, starts } = fake(sessions);
+    const store = await booted(engine, sessions);
+    const a = store.getState().actions;
+    await a.addFiles([file('a.png', 3)]);
+    a.setTrainSettings({ iterations: 2 });
+    await a.startTraining();
+    const [summary] = await sessions.list();
+    const good = (await sessions.load(summary.id))!;
+    // As an older version could save it: batch 2.5.
+    const bad: SavedSession = { ...good, id: 'bad', settings: { ...good.settings, batch: 2.5 } };
+    await sessions.save(bad);
+    await a.resumeSession('bad');
+    expect(store.getState().train.error?.message).toMatch(/has settings no run accepts \(batch must be a whole number from 1 to 64, not 2\.5\): it cannot be resumed\. Delete it/);
+    // Weights that are not the ones the record was written with.
+    await sessions.save({ ...good, id: 'torn', checkpoint: { ...good.checkpoint, weights: new Float32Array([9, 9]).buffer } });
+    await a.resumeSession('torn');
+    expect(store.getState().train.error?.message).toMatch(/is damaged .*the save was cut short/);
+    expect(starts).toHaveLength(1);
+  });
+
+  it('names sessions and exports after the model in use (an imported file), and emoji by category name', async () => {
+    const sessions = memorySessions();
+    const { engine } = fake(sessions);
+    const store = await booted(engine, sessions);
+    const a = store.getState().actions;
+    await a.importModelFile(file('mine.ddgan.json', 44));
+    expect(store.getState().models.imported).toBe('mine.ddgan.json');
+    a.setDataSource('emoji');
+    a.setEmojiFilter(2, '');
+    a.setTrainSettings({ iterations: 2 });
+    await a.startTraining();
+    const [summary] = await sessions.list();
+    expect(summary).toMatchObject({ modelName: 'mine', dataLabel: 'emoji: Animals & Nature' });
+    expect(a.exportModelFile()?.filename).toBe('mine-ft2.ddgan.json');
+    // A new page, with the catalog model loaded: the resumed session keeps its own name.
+    const store2 = await booted(engine, sessions);
+    await store2.getState().actions.resumeSession(summary.id);
+    expect(store2.getState().models.selected).toBe('m');
+    expect(store2.getState().actions.exportModelFile()?.filename).toBe('mine-ft2.ddgan.json');
+  });
+
+  it('locks a session to one tab: another tab can neither resume nor delete it while it trains', async () => {
+    const sessions = memorySessions();
+    const locks = memorySessionLocks();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const tabA = await booted(fake(sessions, { gate }).engine, sessions, { locks });
+    const b = fake(sessions);
+    const tabB = await booted(b.engine, sessions, { locks });
+    await tabA.getState().actions.addFiles([file('a.png', 3)]);
+    tabA.getState().actions.setTrainSettings({ iterations: 3 });
+    const running = tabA.getState().actions.startTraining();
+    await until(() => tabA.getState().train.autosave.status === 'saved' && tabA.getState().train.autosave.iteration === 2, 'the save at 2');
+    const [summary] = await sessions.list();
+    await tabB.getState().actions.resumeSession(summary.id);
+    expect(tabB.getState().train.error?.message).toMatch(/being trained in another tab/);
+    expect(b.starts).toHaveLength(0);
+    await tabB.getState().actions.deleteSession(summary.id);
+    expect(tabB.getState().train.error?.message).toMatch(/stop that run before deleting it/);
+    expect(await sessions.load(summary.id)).not.toBeNull();
+    open();
+    await running;
+    // Free again once A's run is over.
+    await tabB.getState().actions.resumeSession(summary.id);
+    expect(b.starts).toHaveLength(1);
+  });
+
+  it('brings an interrupted run back by itself after a reload, with its data, curves and previews', async () => {
+    const sessions = memorySessions();
+    // The first page saved at iteration 2 while running, then went away (no final state).
+    const rec = await SessionRecorder.start(
+      sessions,
+      { autosave: { id: 'lost', modelName: 'm', init: 'finetune' }, data: { kind: 'pixels', name: 'uploads (2)', pixels: new Uint8Array(2 * S * S).fill(7).buffer, count: 2, size: S, channels: 1 }, settings: { ...DEFAULT_SETTINGS, iterations: 5 }, resumed: false },
+      () => undefined,
+    );
+    const progress: TrainingProgress[] = [
+      { status: 'state', state: 'running', iteration: 0, message: null, lastGoodIteration: null },
+      { status: 'preview', iteration: 0, frame: new Uint8ClampedArray(16).buffer, batch: 1, width: S, height: S },
+      checkpoint(0),
+      ...[1, 2].map((i): TrainingProgress => ({ status: 'iteration', stats: { iteration: i, lossD: 1, lossG: 1, r1: NaN, dReal: 0, dFake: 0, ms: 10 }, elapsedMs: 10 * i, memory })),
+      checkpoint(2),
+    ];
+    for (const e of progress) rec.observe(e);
+    await rec.flush();
+    const { engine, starts } = fake(sessions);
+    const store = await booted(engine, sessions);
+    await until(() => store.getState().train.status === 'done', 'the restored run');
+    const t = store.getState().train;
+    expect(starts[0]).toMatchObject({ init: { kind: 'resume' }, settings: { iterations: 5 }, autosave: { id: 'lost' } });
+    expect(t.restored).toMatch(/Brought back the run that was interrupted.*iteration 2 of 5/);
+    expect(t.uploads).toHaveLength(2);
+    expect(t.series.iteration).toEqual([1, 2, 3, 4, 5]);
+    expect(t.previews[0].iteration).toBe(0);
+    // Finished now: the next visit does not bring it back again.
+    expect((await sessions.list())[0].state).toBe('done');
+    const again = fake(sessions);
+    await booted(again.engine, sessions);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(again.starts).toHaveLength(0);
+  });
+
+  it('refuses an import while a run trains without touching it, keeps the model when a file is refused, and Retry reloads the imported model', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const { engine, imports } = fake(null, { gate });
+    const store = await booted(engine);
+    const a = store.getState().actions;
+    await a.addFiles([file('a.png', 3)]);
+    a.setTrainSettings({ iterations: 3 });
+    const running = a.startTraining();
+    await until(() => store.getState().train.status === 'running', 'the run');
+    await a.importModelFile(file('other.ddgan.json', 44));
+    expect(imports).toEqual([]);
+    expect(store.getState().train.error?.message).toMatch(/other\.ddgan\.json was not imported: a fine-tune run is training/);
+    expect(store.getState().train.status).toBe('running');
+    open();
+    await running;
+
+    await a.importModelFile(file('good.ddgan.json', 44));
+    const loaded = store.getState().models.result;
+    expect(loaded?.model.name).toBe('good.ddgan.json');
+    // A refused file: the model in use stays loaded and ready, and the reason is shown.
+    await a.importModelFile(file('bad64.ddgan.json', 44));
+    let m = store.getState().models;
+    expect(m.status).toBe('ready');
+    expect(m.result).toBe(loaded);
+    expect(m.imported).toBe('good.ddgan.json');
+    expect(m.error?.message).toMatch(/bad64\.ddgan\.json cannot be used: its generator makes 64×64 images/);
+    // Retry loads the model in use again: the imported one, not the catalog's.
+    await a.loadModel();
+    m = store.getState().models;
+    expect(imports).toEqual(['good.ddgan.json', 'bad64.ddgan.json', 'good.ddgan.json']);
+    expect(m).toMatchObject({ status: 'ready', imported: 'good.ddgan.json', error: null });
   });
 });

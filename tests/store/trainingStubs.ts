@@ -3,7 +3,7 @@ import type { EngineApi } from '../../src/worker/protocol';
 /** The training commands, unused by these tests (tests/store/train.test.ts covers them). */
 export function trainingStubs(): Pick<
   EngineApi,
-  'decodeImages' | 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stepTraining' | 'stopTraining' | 'rollbackTraining' | 'importModel' | LabCommand | 'compare'
+  'decodeImages' | 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stepTraining' | 'stopTraining' | 'rollbackTraining' | 'saveTraining' | 'importModel' | LabCommand | 'compare'
 > {
   const none = async () => ({ state: null, iteration: 0 });
   return {
@@ -16,6 +16,7 @@ export function trainingStubs(): Pick<
     stepTraining: none,
     stopTraining: none,
     rollbackTraining: none,
+    saveTraining: none,
     importModel: async () => {
       throw new Error('not used');
     },

@@ -3,10 +3,12 @@
  * writes the session at each checkpoint with the rows and previews up to it, keeps its own
  * copies of buffers that the events transfer away, writes one at a time with the newest
  * state winning, continues a resumed session's record, and says clearly when storage is
- * full or missing.
+ * full or missing. Each record says how the run stood (an interrupted run is 'running'; a
+ * finished one is rewritten 'done'), carries an integrity stamp that a load checks, and a
+ * save never replaces a newer iteration (another tab's).
  */
 import { describe, expect, it } from 'vitest';
-import { memorySessions, type SavedSession, type SessionStorage } from '../../src/store/sessions';
+import { memorySessions, savedSessionProblem, type SavedSession, type SessionStorage } from '../../src/store/sessions';
 import { AUTOSAVE_UNAVAILABLE, SessionRecorder, type AutosaveNotice, type RecorderRun } from '../../src/worker/autosave';
 import type { TrainingProgress, TrainingSettings } from '../../src/worker/protocol';
 
@@ -131,5 +133,50 @@ describe('SessionRecorder', () => {
     off.observe(checkpoint(2));
     await off.flush();
     expect(none).toEqual([{ status: 'autosave', state: 'error', iteration: 0, message: AUTOSAVE_UNAVAILABLE }]);
+  });
+
+  it('records how the run stands: running while it trains, then done over the same checkpoint', async () => {
+    const sessions = memorySessions();
+    const rec = await SessionRecorder.start(sessions, run, () => undefined, NOW);
+    const state = (st: 'running' | 'done' | 'paused'): TrainingProgress => ({ status: 'state', state: st, iteration: 2, message: null, lastGoodIteration: 2 });
+    for (const e of [state('running'), checkpoint(0), iteration(1), iteration(2), checkpoint(2)]) rec.observe(e);
+    await rec.flush();
+    // An interrupted run: the page went away here.
+    expect((await sessions.list())[0]).toMatchObject({ iteration: 2, state: 'running' });
+    rec.observe(state('done'));
+    await rec.flush();
+    const s = await sessions.load('s1');
+    expect(s).toMatchObject({ iteration: 2, state: 'done' });
+    expect([...new Float32Array(s!.checkpoint.weights)]).toEqual([2]);
+    expect(s!.integrity).toMatchObject({ iteration: 2, weightsBytes: 4 });
+    expect(savedSessionProblem(s!)).toBeNull();
+  });
+
+  it('a record whose weights are not the ones written (a save cut short) is refused with a clear message', async () => {
+    const sessions = memorySessions();
+    const rec = await SessionRecorder.start(sessions, run, () => undefined, NOW);
+    rec.observe(checkpoint(2));
+    await rec.flush();
+    const s = (await sessions.load('s1'))!;
+    // Weights of another write under the iteration-2 record.
+    const torn: SavedSession = { ...s, checkpoint: { ...s.checkpoint, weights: new Float32Array([1]).buffer } };
+    expect(savedSessionProblem(torn)).toMatch(/is damaged \(its weights do not match what was written: the save was cut short\)\. It cannot be resumed; delete it/);
+    // Weights whose own training state says another iteration.
+    const mixed: SavedSession = { ...s, checkpoint: { modelJson: { trainerState: { iteration: 8 } }, weights: s.checkpoint.weights } };
+    expect(savedSessionProblem(mixed)).toMatch(/its weights are those of iteration 8/);
+  });
+
+  it('never lets an older iteration replace a newer one (two tabs on one session), and says so', async () => {
+    const sessions = memorySessions();
+    const a = await SessionRecorder.start(sessions, run, () => undefined, NOW);
+    a.observe(checkpoint(78));
+    await a.flush();
+    const notices: AutosaveNotice[] = [];
+    const b = await SessionRecorder.start(sessions, run, (n) => notices.push(n), NOW);
+    b.observe(checkpoint(70));
+    await b.flush();
+    expect((await sessions.load('s1'))!.iteration).toBe(78);
+    expect(notices.at(-1)).toMatchObject({ state: 'error', iteration: 70 });
+    expect(notices.at(-1)!.message).toMatch(/autosave stopped: not saved: this session already holds iteration 78 .*newer than 70/);
   });
 });

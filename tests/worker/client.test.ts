@@ -1,7 +1,7 @@
 /**
  * The client's postMessage: the commands that carry big buffers (file bytes, training
  * pixels, resume weights, a model file) move them to the worker instead of copying them on
- * the UI thread; other commands transfer nothing.
+ * the UI thread; other commands transfer nothing. `init` carries the page's wasm thread facts.
  */
 import { describe, expect, it } from 'vitest';
 import { EngineClient, buffersIn, type WorkerLike } from '../../src/worker/client';
@@ -36,5 +36,17 @@ describe('EngineClient transfers', () => {
   it('lists each buffer once', () => {
     const a = new ArrayBuffer(1);
     expect(buffersIn({ x: a, y: [a, { z: a }] })).toEqual([a]);
+  });
+});
+
+describe('EngineClient init', () => {
+  it('adds the page’s wasm thread facts to every init that has none', () => {
+    const { worker, posted } = fakeWorker();
+    const wasm = { threads: 1, isolation: { isolated: true as const, via: 'headers' as const } };
+    const client = new EngineClient(worker, { wasm });
+    void client.init({ backend: 'wasm' });
+    void client.init({ backend: 'auto', wasm: { threads: 2 } });
+    const params = posted.map((p) => (p.message as { params: unknown }).params);
+    expect(params).toEqual([{ backend: 'wasm', wasm }, { backend: 'auto', wasm: { threads: 2 } }]);
   });
 });

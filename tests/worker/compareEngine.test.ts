@@ -165,6 +165,11 @@ describe('CompareEngine', () => {
     await expect(done).rejects.toMatchObject({ code: 'cancelled' });
     const last = of(events, 'step', 'ddpm').pop()!;
     expect(last.step).toBe(10);
+    // The row's last picture is of the step it stopped at (not an older preview), so the
+    // view's counter and picture agree after a Cancel.
+    expect(last.frame).toBeInstanceOf(ArrayBuffer);
+    const framed = of(events, 'step', 'ddpm').filter((e) => e.frame);
+    expect(framed[framed.length - 1].step).toBe(10);
     expect(of(events, 'row-done', 'ddpm')).toEqual([]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -218,7 +223,14 @@ describe('CompareEngine', () => {
     expect(of(events, 'row').map((e) => e.guided)).toEqual([false, true, true]);
     // A guided DD-GAN row counts its last-step guide's passes through the generator.
     expect(done.map((e) => e.nfe)).toEqual([4, 4 + LAST_STEP_GUIDE_ITERATIONS, 10]);
-    for (const d of done) expect(d.judge!.accuracy).toBeGreaterThanOrEqual(0);
+    for (const d of done) {
+      expect(d.judge!.accuracy).toBeGreaterThanOrEqual(0);
+      // The judge's confidence in its verdict on each sample: the top-class probability.
+      expect(d.judge!.confidences).toHaveLength(d.judge!.predicted.length);
+      for (const p of d.judge!.confidences) expect(p).toBeGreaterThanOrEqual(1 / 10 - 1e-6);
+      const mean = d.judge!.confidences.reduce((a, b) => a + b, 0) / d.judge!.confidences.length;
+      expect(mean).toBeCloseTo(d.judge!.confidence, 5);
+    }
     // The gradient moved the samples away from the unguided ones of the same seed.
     expect(hashBytes(new Uint8Array(done[1].x0))).not.toBe(hashBytes(new Uint8Array(done[0].x0)));
     const unguided = await run(engine, params({ rows: [{ ...ddganRow, id: 'plain' }] }));

@@ -158,7 +158,12 @@ describe('DdganEngine', () => {
 
   it('measures the batch limit on wasm: positive, within the 1 GiB budget, no leak', async () => {
     const n = tf.memory().numTensors;
-    const limit = await engine.measureBatchLimit();
+    const progress: WarmupProgress[] = [];
+    const measuring = engine.measureBatchLimit(undefined, (p) => progress.push(p));
+    // Reported before any work: the UI says "warming up" at once, not after the shaders.
+    expect(progress).toEqual([{ status: 'warmup', phase: 'measure', done: 0, total: 0 }]);
+    const limit = await measuring;
+    expect(progress.every((p) => p.phase === 'measure')).toBe(true);
     expect(tf.memory().numTensors).toBe(n);
     expect(engine.batchLimit).toEqual(limit);
     expect(limit.limit).toEqual({ name: 'wasmTensorBudget', bytes: 1024 ** 3 });

@@ -2,7 +2,10 @@
  * The worker's training run in Node (wasm backend, a tiny 16×16 model, batch 2): events are
  * deltas in order, pause / step / resume / stop act between iterations, a divergence stops
  * the run and a rollback restores the last good checkpoint, a resume checkpoint restarts
- * at the same iteration, and nothing leaks.
+ * at the same iteration, and nothing leaks. The last checkpoint always comes before the
+ * final state (so 'done' never finds the old weights), checkpoints also come on a time
+ * interval, and a divergence that stays finite (lr 0.1, no R1: exploding losses, samples
+ * collapsing to one colour) stops the run without a bad checkpoint.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +61,12 @@ describe('TrainingSession', () => {
     expect(its).toEqual([1, 2, 3, 4]);
     expect(events.filter((e) => e.status === 'preview').map((e) => (e.status === 'preview' ? e.iteration : -1))).toEqual([0, 2, 4]);
     expect(events.filter((e) => e.status === 'checkpoint').map((e) => (e.status === 'checkpoint' ? e.iteration : -1))).toEqual([0, 2, 4]);
+    // 'done' comes after the final checkpoint: the UI holds the final weights when it sees it.
+    const lastCk = events.map((e) => e.status).lastIndexOf('checkpoint');
+    const done = events.findIndex((e) => e.status === 'state' && e.state === 'done');
+    expect(lastCk).toBeGreaterThanOrEqual(0);
+    expect(done).toBeGreaterThan(lastCk);
+    expect(events.slice(done + 1)).toEqual([]);
     for (const e of events) if (e.status === 'iteration') expect(Number.isFinite(e.stats.lossD) && Number.isFinite(e.stats.lossG)).toBe(true);
     const preview = events.find((e) => e.status === 'preview');
     expect(preview?.status === 'preview' && preview.frame.byteLength).toBe(2 * S * S * 4);
@@ -92,8 +101,10 @@ describe('TrainingSession', () => {
     expect(result.iteration).toBe(3);
     const states = events.flatMap((e) => (e.status === 'state' ? [e.state] : []));
     expect(states).toEqual(['running', 'paused', 'stopped']);
-    // Stopping saves where it stopped, so a resumed session continues at iteration 3.
+    // Stopping saves where it stopped, so a resumed session continues at iteration 3, and
+    // that checkpoint is sent before the 'stopped' state.
     expect(events.flatMap((e) => (e.status === 'checkpoint' ? [e.iteration] : []))).toEqual([0, 2, 3]);
+    expect(events.map((e) => e.status).lastIndexOf('checkpoint')).toBeLessThan(events.findIndex((e) => e.status === 'state' && e.state === 'stopped'));
   });
 
   it('stops on divergence, rolls back to the last good checkpoint, and resumes from a saved checkpoint', async () => {
@@ -191,8 +202,83 @@ describe('TrainingSession', () => {
   });
 
   it('rejects out-of-range settings and a corrupt resume file with clear messages', () => {
-    expect(() => checkSettings({ ...settings, batch: 0 })).toThrow(/batch must be a number in 1..64/);
+    expect(() => checkSettings({ ...settings, batch: 0 })).toThrow(/batch must be a whole number from 1 to 64, not 0/);
+    // A fractional batch never reaches tfjs (its shape error, and a session that cannot resume).
+    expect(() => checkSettings({ ...settings, batch: 2.5 })).toThrow(/batch must be a whole number from 1 to 64, not 2.5/);
     expect(() => buildTrainer({ kind: 'resume', modelJson: { format: 'nope' }, weights: new ArrayBuffer(4) }, null, data(), settings)).toThrow(/cannot be resumed: model.json has format "nope"/);
     expect(() => buildTrainer({ kind: 'finetune' }, null, data(), settings)).toThrow(/no model is loaded/);
+  });
+
+  it('also checkpoints on a time interval, whatever checkpointEvery says', async () => {
+    const s = { ...settings, iterations: 3, r1Gamma: 0, checkpointEvery: 1000 };
+    const built = buildTrainer({ kind: 'scratch' }, Network.create(TINY_CONFIG, 1), data(), s);
+    let clock = 0;
+    // Each reading of this clock is 5 s after the one before: every iteration is past the 4 s interval.
+    const session = new TrainingSession(built.trainer, data(), { settings: s, name: 't', now: () => (clock += 5000) });
+    const { events, emit } = collect();
+    await session.run(emit, { init: 'scratch', note: '' });
+    session.dispose();
+    expect(events.flatMap((e) => (e.status === 'checkpoint' ? [e.iteration] : []))).toEqual([0, 1, 2, 3]);
+  });
+
+  it('stops a divergence that stays finite (lr 0.1, no R1) with a clear message, and never sends a checkpoint of it', async () => {
+    const s: TrainingSettings = { ...settings, iterations: 30, lrG: 0.1, lrD: 0.1, r1Gamma: 0, previewEvery: 10, checkpointEvery: 1 };
+    const built = buildTrainer({ kind: 'scratch' }, Network.create(TINY_CONFIG, 1), data(), s);
+    let session!: TrainingSession;
+    const { events, emit } = collect();
+    session = new TrainingSession(built.trainer, data(), { settings: s, name: 't' });
+    const result = await session.run((p) => {
+      emit(p);
+      if (p.status === 'state' && p.state === 'diverged') setTimeout(() => session.stop(), 5);
+    }, { init: 'scratch', note: '' });
+    session.dispose();
+    const diverged = events.find((e) => e.status === 'state' && e.state === 'diverged');
+    if (diverged?.status !== 'state') throw new Error(`no divergence reported: ${JSON.stringify(result)}`);
+    expect(diverged.message).toMatch(/training diverged at iteration \d+: .*(is [0-9.e+]+, against about|collapsed to one constant colour).*roll back to the last good checkpoint/);
+    // Never 'done': the run ends 'stopped', at the iteration it diverged, well before 30.
+    expect(result.state).toBe('stopped');
+    expect(diverged.iteration).toBeLessThan(10);
+    const cks = events.flatMap((e) => (e.status === 'checkpoint' ? [e.iteration] : []));
+    expect(Math.max(...cks)).toBeLessThan(diverged.iteration);
+    expect(diverged.lastGoodIteration).toBe(Math.max(...cks));
+  });
+
+  it('catches samples collapsed to one colour even when the losses look bounded', async () => {
+    // Loss checks off: only the samples can tell.
+    const s: TrainingSettings = { ...settings, iterations: 30, lrG: 0.1, lrD: 0.1, r1Gamma: 0, previewEvery: 1, checkpointEvery: 1000 };
+    const built = buildTrainer({ kind: 'scratch' }, Network.create(TINY_CONFIG, 1), data(), s);
+    let session!: TrainingSession;
+    const { events, emit } = collect();
+    session = new TrainingSession(built.trainer, data(), { settings: s, name: 't', divergence: { factor: Infinity, floor: Infinity, ceiling: Infinity, window: 5, minStd: 0.01 } });
+    const result = await session.run((p) => {
+      emit(p);
+      if (p.status === 'state' && p.state === 'diverged') setTimeout(() => session.stop(), 5);
+    }, { init: 'scratch', note: '' });
+    session.dispose();
+    const diverged = events.find((e) => e.status === 'state' && e.state === 'diverged');
+    if (diverged?.status !== 'state') throw new Error(`no divergence reported: ${JSON.stringify(result)}`);
+    expect(diverged.message).toMatch(/samples collapsed to one constant colour/);
+    expect(result.state).toBe('stopped');
+    // No checkpoint of the collapsed weights.
+    const cks = events.flatMap((e) => (e.status === 'checkpoint' ? [e.iteration] : []));
+    expect(Math.max(...cks)).toBeLessThan(diverged.iteration);
+    expect(diverged.lastGoodIteration).toBe(Math.max(...cks));
+  });
+
+  it('saves on request (the page is being hidden or left), also while paused', async () => {
+    const s = { ...settings, iterations: 100, r1Gamma: 0, checkpointEvery: 1000 };
+    const built = buildTrainer({ kind: 'scratch' }, Network.create(TINY_CONFIG, 1), data(), s);
+    let session!: TrainingSession;
+    const { events, emit } = collect();
+    session = new TrainingSession(built.trainer, data(), { settings: s, name: 't', checkpointMs: 1e9 });
+    const run = session.run((p) => {
+      emit(p);
+      if (p.status === 'iteration' && p.stats.iteration === 2) session.pause();
+      if (p.status === 'state' && p.state === 'paused') setTimeout(() => session.requestSave(), 5);
+      if (p.status === 'checkpoint' && p.iteration === 2) setTimeout(() => session.stop(), 5);
+    }, { init: 'scratch', note: '' });
+    await run;
+    session.dispose();
+    expect(events.flatMap((e) => (e.status === 'checkpoint' ? [e.iteration] : []))).toEqual([0, 2]);
   });
 });

@@ -14,3 +14,19 @@ export function trainDataName(key: string): string {
   if (!isDatasetKey(key)) throw new Error(`unknown data set "${key}"; choose one of ${Object.keys(DATASETS).join(', ')}`);
   return DATASETS[key].train;
 }
+
+/**
+ * The emoji set's categories, index = label (the `classNames` of emoji.json, in Unicode's
+ * order; src/scripts/build-data.ts). The panel offers them and saved sessions are named by them.
+ */
+export const EMOJI_CATEGORIES: readonly string[] = [
+  'Smileys & Emotion',
+  'People & Body',
+  'Animals & Nature',
+  'Food & Drink',
+  'Travel & Places',
+  'Activities',
+  'Objects',
+  'Symbols',
+  'Flags',
+];

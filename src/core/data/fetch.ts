@@ -108,3 +108,17 @@ export async function fetchDataset(baseUrl: string, name: string, onProgress?: D
   if (digest !== undefined) checkPixelsDigest(manifest, digest);
   return dataset;
 }
+
+/**
+ * What it takes to count a selection of data set `name` without its pixels: the image count,
+ * the labels (one byte per image) and the per-image names of the manifest.
+ */
+export async function fetchDatasetLabels(baseUrl: string, name: string): Promise<{ count: number; labels?: Uint8Array; itemNames?: readonly string[] }> {
+  const manifestUrl = joinUrl(baseUrl, `${name}.json`);
+  const manifest = parseDatasetManifest(await (await get(manifestUrl)).json());
+  if (manifest.labelsFile === undefined) return { count: manifest.count, itemNames: manifest.itemNames };
+  const url = joinUrl(baseUrl, manifest.labelsFile);
+  const labels = await readBody(url, await get(url), manifest.count, () => undefined);
+  if (labels.byteLength !== manifest.count) throw new Error(`fetch ${url}: ${labels.byteLength} labels for ${manifest.count} images`);
+  return { count: manifest.count, labels, itemNames: manifest.itemNames };
+}

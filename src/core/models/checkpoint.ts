@@ -47,6 +47,8 @@ export interface LoadedCheckpoint {
   networks: Record<string, Network>;
   /** Tensors stored under `state/` (optimiser moments and the like), keyed without the prefix. */
   state: Record<string, tf.Tensor>;
+  /** The same values as plain arrays, for checks that must not read tensors back synchronously. */
+  stateValues?: Record<string, Float32Array>;
 }
 
 export async function serializeCheckpoint(
@@ -138,6 +140,13 @@ export function parseCheckpoint(json: unknown, weightData: ArrayBuffer): LoadedC
       fail(`weight ${weightAt(specs, i)} contains a non-finite value (NaN or Infinity): the file is corrupt`);
     }
   }
+  const stateValues: Record<string, Float32Array> = {};
+  let offset = 0;
+  for (const spec of specs) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (spec.name.startsWith('state/')) stateValues[spec.name.slice(6)] = raw.slice(offset, offset + size);
+    offset += size;
+  }
   const decoded = tf.io.decodeWeights(weightData, specs);
   try {
     for (const [key, config] of Object.entries(meta.networks)) {
@@ -174,7 +183,7 @@ export function parseCheckpoint(json: unknown, weightData: ArrayBuffer): LoadedC
   } finally {
     for (const t of Object.values(decoded)) t.dispose();
   }
-  return { meta, networks, state };
+  return { meta, networks, state, stateValues };
 }
 
 function weightAt(specs: tf.io.WeightsManifestEntry[], floatIndex: number): string {

@@ -19,6 +19,8 @@ export interface WeightCache {
   get(url: string, version: string): Promise<ArrayBuffer | null>;
   /** Stores a shard for `version` and drops the copies of other versions. */
   put(url: string, version: string, bytes: ArrayBuffer): Promise<void>;
+  /** Drops the stored shard of `version` (it failed validation). */
+  remove(url: string, version: string): Promise<void>;
 }
 
 /** FNV-1a of a string as 8 hex digits: the version of a model.json text. */
@@ -59,11 +61,36 @@ async function modelJsonText(url: string, cache: WeightCache | undefined): Promi
   return text;
 }
 
+/** One weight shard from the network, reporting its bytes as they arrive. */
+async function downloadShard(url: string, onBytes: (n: number) => void): Promise<ArrayBuffer> {
+  const res = await fetchOk(url);
+  if (!res.body) {
+    const buf = await res.arrayBuffer();
+    onBytes(buf.byteLength);
+    return buf;
+  }
+  const reader = res.body.getReader();
+  const parts: ArrayBuffer[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value.slice().buffer as ArrayBuffer);
+    onBytes(value.byteLength);
+  }
+  return concatShards(parts);
+}
+
 /**
  * `baseUrl` is the checkpoint folder (with or without a trailing slash). With a `cache`,
  * model.json is still asked of the network (small; it says whether the cached weights are
- * current) and each weight shard comes from the cache when it holds this version; a shard
- * that was downloaded is stored without waiting for the write.
+ * current) and each weight shard comes from the cache when it holds this version.
+ *
+ * Nothing is cached before it is validated: the shards are checked together against
+ * model.json (`parseCheckpoint`: byte count, finite values, names and shapes), and only a
+ * checkpoint that passes has its downloaded shards stored (without waiting for the write).
+ * A truncated download is therefore never kept, and once the file on the server is fixed
+ * the next load gets it. Cached shards that fail the check (stored by an older version of
+ * this code, or damaged) are dropped and downloaded again, once.
  */
 export async function fetchCheckpoint(baseUrl: string, onProgress?: LoadProgress, cache?: WeightCache): Promise<LoadedCheckpoint> {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
@@ -77,40 +104,44 @@ export async function fetchCheckpoint(baseUrl: string, onProgress?: LoadProgress
   const meta = parseModelJson(json);
   const version = textFingerprint(text);
   const total = expectedWeightBytes(meta);
-  let loaded = 0;
-  onProgress?.(0, total);
-  const shards: ArrayBuffer[] = [];
-  for (const group of meta.weightsManifest) {
-    for (const p of group.paths) {
-      const kept = await cache?.get(base + p, version);
+  const urls = meta.weightsManifest.flatMap((group) => group.paths.map((p) => base + p));
+
+  const load = async (useCache: boolean): Promise<{ ck: LoadedCheckpoint | null; error: unknown; cached: string[]; downloaded: Map<string, ArrayBuffer> }> => {
+    let loaded = 0;
+    onProgress?.(0, total);
+    const cached: string[] = [];
+    const downloaded = new Map<string, ArrayBuffer>();
+    const shards: ArrayBuffer[] = [];
+    for (const url of urls) {
+      const kept = useCache ? await cache?.get(url, version) : null;
       if (kept) {
+        cached.push(url);
+        shards.push(kept);
         loaded += kept.byteLength;
         onProgress?.(loaded, total);
-        shards.push(kept);
         continue;
       }
-      const res = await fetchOk(base + p);
-      if (!res.body) {
-        const buf = await res.arrayBuffer();
-        loaded += buf.byteLength;
+      const buf = await downloadShard(url, (n) => {
+        loaded += n;
         onProgress?.(loaded, total);
-        shards.push(buf);
-        void cache?.put(base + p, version, buf);
-        continue;
-      }
-      const reader = res.body.getReader();
-      const parts: ArrayBuffer[] = [];
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parts.push(value.slice().buffer as ArrayBuffer);
-        loaded += value.byteLength;
-        onProgress?.(loaded, total);
-      }
-      const buf = concatShards(parts);
+      });
+      downloaded.set(url, buf);
       shards.push(buf);
-      void cache?.put(base + p, version, buf);
     }
+    try {
+      return { ck: parseCheckpoint(meta, concatShards(shards)), error: null, cached, downloaded };
+    } catch (error) {
+      return { ck: null, error, cached, downloaded };
+    }
+  };
+
+  let attempt = await load(cache !== undefined);
+  if (!attempt.ck && attempt.cached.length > 0) {
+    // Bad cached copies: forget them and ask the network for every shard.
+    await Promise.all(attempt.cached.map((url) => cache?.remove(url, version)));
+    attempt = await load(false);
   }
-  return parseCheckpoint(meta, concatShards(shards));
+  if (!attempt.ck) throw attempt.error;
+  for (const [url, buf] of attempt.downloaded) void cache?.put(url, version, buf);
+  return attempt.ck;
 }

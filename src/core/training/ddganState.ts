@@ -10,14 +10,15 @@
  * are DD-GAN.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { serializeCheckpoint, type CheckpointMeta, type LoadedCheckpoint, type ModelJson } from '../models/checkpoint';
+import { CheckpointError, serializeCheckpoint, type CheckpointMeta, type LoadedCheckpoint, type ModelJson } from '../models/checkpoint';
 import type { Network } from '../models/network';
 import type { GeneratorConfig } from '../models/generator';
 import type { DiffusionGanDiscriminatorConfig, DiscriminatorConfig } from '../models/discriminator';
 import type { ImageDataset } from '../data/dataset';
 import { DdganTrainer, type DdganTrainConfig } from './ddganTrainer';
 import { DiffusionGanImageTrainer, type DiffusionGanImageTrainConfig } from './diffusionGanImageTrainer';
-import type { ImageGanRecipe, ImageGanStateJson, ImageGanTrainConfig, ImageGanTrainer } from './imageGan';
+import { checkDataFitsGenerator, type ImageGanRecipe, type ImageGanTrainConfig, type ImageGanTrainer } from './imageGan';
+import { checkAdamMoments, checkImageGanResumeMeta } from './resumeStateCheck';
 import { scheduleSummary } from '../diffusion/schedule';
 
 type Meta = Omit<CheckpointMeta, 'networks'>;
@@ -53,7 +54,7 @@ export function savedRecipe(ck: Pick<LoadedCheckpoint, 'meta'>): ImageGanRecipe 
 export function restoreTrainer(ck: LoadedCheckpoint, data: ImageDataset, overrides: Partial<ImageGanTrainConfig> = {}): ImageGanTrainer {
   const { generator, discriminator, generatorEma } = ck.networks;
   if (!generator || !discriminator || !generatorEma) {
-    throw new Error('this checkpoint has no training state (it needs generator, discriminator and generatorEma)');
+    throw new CheckpointError('this checkpoint has no training state (it needs generator, discriminator and generatorEma)');
   }
   const G = generator as Network<GeneratorConfig>;
   const Gema = generatorEma as Network<GeneratorConfig>;
@@ -62,6 +63,12 @@ export function restoreTrainer(ck: LoadedCheckpoint, data: ImageDataset, overrid
   const kindOfD = discriminator.config.kind;
   const wanted = recipe === 'ddgan' ? 'ddgan-discriminator' : 'diffusion-gan-discriminator';
   if (kindOfD !== wanted) throw new Error(`a ${recipe} run needs a ${wanted}, the checkpoint has a ${kindOfD}`);
+  // The JSON (iteration, random stream, step counts, settings) and the optimiser moments,
+  // before anything is adopted: a bad state fails with one line naming what is wrong.
+  const trainerState = checkImageGanResumeMeta(ck.meta);
+  if (ck.stateValues) checkAdamMoments(ck.stateValues, { beta1: saved.beta1, beta2: saved.beta2 });
+  if (JSON.stringify(Gema.config) !== JSON.stringify(G.config)) throw new CheckpointError('resume state: the EMA generator has another architecture than the generator');
+  checkDataFitsGenerator(data, G.config);
   const trainer: ImageGanTrainer =
     recipe === 'ddgan'
       ? new DdganTrainer(G, discriminator as Network<DiscriminatorConfig>, Gema, data, { ...(saved as DdganTrainConfig), ...overrides, recipe })
@@ -71,7 +78,7 @@ export function restoreTrainer(ck: LoadedCheckpoint, data: ImageDataset, overrid
           recipe,
         });
   try {
-    trainer.loadState(ck.meta.trainerState as ImageGanStateJson, ck.state);
+    trainer.loadState(trainerState, ck.state);
   } catch (e) {
     trainer.dispose();
     throw e;

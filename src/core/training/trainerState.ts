@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
 import type { Adam } from './adam';
+import { checkOneOptimizerStateJson } from './resumeStateCheck';
 
 export interface OneOptimizerStateJson {
   iteration: number;
@@ -26,7 +27,9 @@ export function oneOptimizerStateTensors(t: OneOptimizerTrainer): Record<string,
   return t.opt.stateTensors('opt/');
 }
 
+/** Restores the state; throws a CheckpointError naming what is wrong with a bad one (nothing is changed then). */
 export function loadOneOptimizerState(t: OneOptimizerTrainer, json: OneOptimizerStateJson, tensors: Record<string, tf.Tensor>): void {
+  checkOneOptimizerStateJson(json);
   t.iteration = json.iteration;
   t.rng.setState(json.rng);
   t.opt.loadState(tensors, 'opt/', json.optSteps);

@@ -16,7 +16,7 @@
 import { toSerializedError } from '../../worker/client';
 import { COMPARE_LIMITS, type CompareModelRef, type CompareParams, type CompareProgress, type CompareRowSpec, type CompareSamplerKind, type SerializedError } from '../../worker/protocol';
 import { makeFrame } from '../history';
-import { DDIM_STEPS, ablationTable, compareChoices, rowImagesPerSecond } from '../compareModels';
+import { DDIM_STEPS, ablationTable, compareChoices, noBaselineReason, rowImagesPerSecond } from '../compareModels';
 import type { AuxiliaryEntry, ModelIndexEntry } from '../modelCatalog';
 import type { AppActions, AppState, CompareRowView, CompareRunView, CompareSettings, CompareSlice, GuidedPoint } from '../types';
 import { isLabBusy, isTraining, type SliceContext } from './context';
@@ -29,6 +29,9 @@ export const DEFAULT_COMPARE_SETTINGS: CompareSettings = {
   ddgan: null,
   ddpm: null,
   digit: 3,
+  // Class control's own batch and seed (not the trilemma's fields above).
+  guidedBatch: 8,
+  guidedSeed: 0,
   // Where the shipped guide visibly steers the shipped DD-GAN (judge accuracy 11 % → 48 % on
   // 100 samples, `npm run eval -- --class all --scale 10`); 0 draws unguided.
   scale: 10,
@@ -90,10 +93,13 @@ function blankRow(id: string, plan: RowPlan, batch: number): CompareRowView {
     width: 0,
     height: 0,
     guided: false,
+    target: plan.spec?.target ?? null,
     judge: null,
     error: plan.missing ? { name: 'MissingModelError', code: 'no-model', message: plan.missing } : null,
   };
 }
+
+const NO_DDGAN = 'No DD-GAN model ships with the app.';
 
 const ddpmLabel = (m: AuxiliaryEntry | null): string => `DDPM-${m?.steps ?? 1000}`;
 const ddimLabel = (m: AuxiliaryEntry | null): string => `DDIM-${Math.min(DDIM_STEPS, m?.steps ?? DDIM_STEPS)}`;
@@ -165,11 +171,16 @@ export function compareActions(ctx: SliceContext): CompareActions {
     }
   };
 
-  /** Sends one job; resolves with the run's final view (null when superseded). */
-  async function run(key: JobKey, plans: readonly (RowPlan & { id: string })[], extra: Partial<Pick<CompareParams, 'order' | 'judge'>>): Promise<CompareRunView | null> {
+  /**
+   * Sends one job; resolves with the run's final view (null when superseded). Batch and seed
+   * are the trilemma's fields unless `extra` brings its own (class control does).
+   */
+  async function run(key: JobKey, plans: readonly (RowPlan & { id: string })[], extra: Partial<Pick<CompareParams, 'order' | 'judge' | 'batch' | 'seed'>>): Promise<CompareRunView | null> {
     const s = get();
     if (!canCompare(s)) return null;
-    const { batch, seed, preview, order } = s.compare.settings;
+    const { preview, order } = s.compare.settings;
+    const batch = extra.batch ?? s.compare.settings.batch;
+    const seed = extra.seed ?? s.compare.settings.seed;
     const id = ++runIds[key];
     const rows = plans.map((p) => blankRow(p.id, p, batch));
     const specs = plans.flatMap((p) => (p.spec ? [p.spec] : []));
@@ -214,6 +225,8 @@ export function compareActions(ctx: SliceContext): CompareActions {
           ...next,
           batch: clampInt(next.batch, 1, COMPARE_LIMITS.batch),
           seed: clampInt(next.seed, 0, 0xffffffff),
+          guidedBatch: clampInt(next.guidedBatch, 1, COMPARE_LIMITS.batch),
+          guidedSeed: clampInt(next.guidedSeed, 0, 0xffffffff),
           digit: clampInt(next.digit, 0, 9),
           scale: Math.min(COMPARE_LIMITS.scale, Math.max(0, Number.isFinite(next.scale) ? next.scale : 0)),
         },
@@ -222,8 +235,7 @@ export function compareActions(ctx: SliceContext): CompareActions {
 
     async runCompare() {
       const c = choices();
-      const noDdgan = 'no DD-GAN generator in models/index.json';
-      const noDdpm = 'no DDPM checkpoint in models/index.json: train one (npm run train -- --model ddpm) into public/models/ and rebuild';
+      const noDdpm = noBaselineReason(get().models.auxiliary, c.ddgan) ?? 'No DDPM model ships with the app yet.';
       const ddpmRef = c.ddpm ? ref(c.ddpm) : null;
       const plans = [
         {
@@ -231,7 +243,7 @@ export function compareActions(ctx: SliceContext): CompareActions {
           label: c.ddgan ? `DD-GAN T = ${c.ddgan.T}` : 'DD-GAN',
           sampler: 'ddgan' as const,
           spec: c.ddgan ? ddganRow('ddgan', c.ddgan) : null,
-          missing: c.ddgan ? null : noDdgan,
+          missing: c.ddgan ? null : NO_DDGAN,
         },
         {
           id: 'ddim',
@@ -262,7 +274,7 @@ export function compareActions(ctx: SliceContext): CompareActions {
         missing: null,
       }));
       if (plans.length === 0) {
-        patch({ ablation: { ...emptyRun(get().compare.settings.batch), status: 'error', error: { name: 'MissingModelError', code: 'no-model', message: 'no DD-GAN generator in models/index.json' } } });
+        patch({ ablation: { ...emptyRun(get().compare.settings.batch), status: 'error', error: { name: 'MissingModelError', code: 'no-model', message: NO_DDGAN } } });
         return;
       }
       // One grid after the other: the T rows are compared on their own times.
@@ -271,12 +283,12 @@ export function compareActions(ctx: SliceContext): CompareActions {
 
     async runGuided() {
       const c = choices();
-      const { digit, scale, guidedSampler } = get().compare.settings;
+      const { digit, scale, guidedSampler, guidedBatch, guidedSeed } = get().compare.settings;
       const model = guidedSampler === 'ddgan' ? c.ddgan : c.ddpm;
       const guidedBy = scale > 0 ? c.guide : null;
       let missing: string | null = null;
-      if (!model) missing = guidedSampler === 'ddgan' ? 'no DD-GAN generator in models/index.json' : 'no DDPM checkpoint in models/index.json';
-      else if (scale > 0 && !c.guide) missing = 'no noise-aware classifier in models/index.json: guidance needs one (s = 0 draws the batch unguided)';
+      if (!model) missing = guidedSampler === 'ddgan' ? NO_DDGAN : (noBaselineReason(get().models.auxiliary, c.ddgan) ?? 'No DDPM model ships with the app yet.');
+      else if (scale > 0 && !c.guide) missing = 'No guidance classifier for these images ships with the app: only s = 0 (unguided) can be drawn.';
       const label = guidedSampler === 'ddgan' ? (c.ddgan ? `DD-GAN T = ${c.ddgan.T}` : 'DD-GAN') : ddimLabel(c.ddpm);
       const spec: CompareRowSpec | null =
         model && !missing
@@ -288,7 +300,7 @@ export function compareActions(ctx: SliceContext): CompareActions {
               target: digit,
             }
           : null;
-      const view = await run('guided', [{ id: 'guided', label, sampler: guidedSampler, spec, missing }], { order: 'sequential' });
+      const view = await run('guided', [{ id: 'guided', label, sampler: guidedSampler, spec, missing }], { order: 'sequential', batch: guidedBatch, seed: guidedSeed });
       const row = view?.rows[0];
       if (!view || view.status !== 'done' || !row || row.status !== 'done' || !row.judge) return;
       const point: GuidedPoint = {
@@ -297,6 +309,7 @@ export function compareActions(ctx: SliceContext): CompareActions {
         sampler: guidedSampler,
         model: row.model,
         batch: row.batch,
+        seed: guidedSeed,
         accuracy: row.judge.accuracy,
         diversity: row.judge.diversity,
         confidence: row.judge.confidence,

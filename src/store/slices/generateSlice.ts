@@ -17,6 +17,8 @@ export function initialGen(batch: BatchSize, seed: number | undefined, slowMotio
     seed: seed ?? randomSeed(random),
     // A seed in the link means "reproduce this picture": keep it until the user asks otherwise.
     randomSeed: seed === undefined,
+    // The seed on screen is the one the first Generate uses, drawn or not.
+    seedUsed: false,
     slowMotion,
     trajectory: null,
     position: 0,
@@ -49,7 +51,7 @@ export function generateActions(ctx: SliceContext): GenActions {
 
   return {
     setSeed(seed) {
-      patch('gen', { seed, randomSeed: false });
+      patch('gen', { seed, randomSeed: false, seedUsed: false });
     },
     setRandomSeed(on) {
       patch('gen', { randomSeed: on });
@@ -62,7 +64,9 @@ export function generateActions(ctx: SliceContext): GenActions {
       const s = get();
       const model = s.models.result?.model;
       if (!canGenerate(s) || !model) return;
-      const seed = s.gen.randomSeed ? randomSeed(env.random) : s.gen.seed;
+      // The seed field is what runs: a fresh seed only replaces one that already made a picture.
+      const seed = s.gen.randomSeed && s.gen.seedUsed ? randomSeed(env.random) : s.gen.seed;
+      const modelName = s.models.imported === null ? s.models.selected : null;
       const run = ++counters.run;
       counters.reroll++;
       const current = (): boolean => run === counters.run;
@@ -70,6 +74,7 @@ export function generateActions(ctx: SliceContext): GenActions {
       patch('gen', {
         status: 'running',
         seed,
+        seedUsed: true,
         trajectory: emptyTrajectory(model.T, batch, model.imageSize, model.imageSize),
         position: 0,
         follow: true,
@@ -98,7 +103,7 @@ export function generateActions(ctx: SliceContext): GenActions {
           status: 'done',
           trajectory: withFinal(g.trajectory, frameOf(r.x0)),
           position: g.follow ? r.T : g.position,
-          stats: { seed: r.seed, batch: r.batch, backend: r.backend, stepMs: r.stepMs, totalMs: r.totalMs },
+          stats: { model: modelName, seed: r.seed, batch: r.batch, backend: r.backend, stepMs: r.stepMs, totalMs: r.totalMs },
           count: g.count + 1,
         });
         patch('engine', { memory: r.memory });

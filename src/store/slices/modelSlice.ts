@@ -2,14 +2,19 @@
  * Models slice: the catalog (models/index.json), loading with progress, warm-up per batch,
  * and the batch limit a loaded model reports for this backend (src/worker/batchLimit.ts):
  * a batch over it is lowered once, with a notice, and cannot be chosen again.
+ *
+ * Model files (import): the loaded model stays in use until the worker has checked the new
+ * file whole; a refused file leaves it loaded and says why. While it is loaded, an imported
+ * model is what `loadModel` (Retry, a backend switch) loads again. No import while a
+ * fine-tune run trains: it would end the run.
  */
 import { toSerializedError } from '../../worker/client';
 import { batchOverLimit, batchWithin } from '../../worker/batchLimit';
 import type { LoadModelResult } from '../../worker/protocol';
 import { parseModelIndex, pickModel } from '../modelCatalog';
 import { BATCH_SIZES, isBatchSize } from '../settings';
-import type { AppActions, AppState, ModelsSlice } from '../types';
-import type { SliceContext } from './context';
+import type { AppActions, AppState, ModelsSlice, UploadSource } from '../types';
+import { isTraining, type SliceContext } from './context';
 
 /** True when the loaded model cannot run `batch` on this backend. */
 export function isBatchOverLimit(s: AppState, batch: number): boolean {
@@ -40,6 +45,8 @@ export function modelActions(
   ctx: SliceContext,
 ): Pick<AppActions, 'loadCatalog' | 'selectModel' | 'loadModel' | 'setBatch' | 'dismissBatchNotice' | 'importModelFile'> & { warmup(batch: number): Promise<void> } {
   const { get, patch, counters, env } = ctx;
+  /** The file of the imported model in use (loaded again by a retry or on a new backend). */
+  let importedFile: UploadSource | null = null;
 
   /**
    * A model just loaded: lower the batch to the largest offered one it can run here (the
@@ -109,12 +116,19 @@ export function modelActions(
 
     async selectModel(name) {
       if (!get().models.catalog.some((m) => m.name === name)) return;
-      patch('models', { selected: name });
+      // A catalog choice replaces an imported model.
+      importedFile = null;
+      patch('models', { selected: name, imported: null });
       await get().actions.loadModel();
     },
 
     async loadModel() {
       const s = get();
+      // The model in use is an imported file: that is what a retry or a new backend loads again.
+      if (s.models.imported !== null && importedFile !== null && importedFile.name === s.models.imported) {
+        await get().actions.importModelFile(importedFile);
+        return;
+      }
       const entry = s.models.catalog.find((m) => m.name === s.models.selected);
       if (!entry || s.engine.status !== 'ready') return;
       const generation = ++counters.load;
@@ -152,15 +166,22 @@ export function modelActions(
     async importModelFile(file) {
       const s = get();
       if (s.engine.status !== 'ready') return;
+      if (isTraining(s)) {
+        // The worker refuses it too; say so where the run is shown, without touching the model.
+        patch('train', {
+          error: { name: 'NoTrainingError', code: 'no-training', message: `${file.name} was not imported: a fine-tune run is training. Stop it (or let it finish), then import the file; the loaded model stays in use.` },
+        });
+        return;
+      }
       const generation = ++counters.load;
       counters.warmup++;
       counters.run++;
       counters.reroll++;
       const current = (): boolean => generation === counters.load;
-      patch('models', { status: 'downloading', loadedBytes: 0, totalBytes: file.size, warmup: null, result: null, warmBatches: [], error: null, imported: file.name });
-      patch('gen', { status: s.gen.status === 'running' ? 'cancelled' : s.gen.status, trajectory: null, stats: null, playing: false, position: 0 });
-      patch('reroll', { status: 'idle', branches: [], seeds: [], fromK: null, error: null });
-      ctx.set(() => ({ enlarged: null }));
+      // The model in use stays (result, warm batches) until the new file is accepted.
+      const before = s.models;
+      patch('models', { status: 'downloading', loadedBytes: 0, totalBytes: file.size, warmup: null, error: null });
+      if (s.gen.status === 'running') patch('gen', { status: 'cancelled' });
       try {
         const bytes = await file.arrayBuffer();
         const result = await env.engine.importModel(
@@ -168,13 +189,22 @@ export function modelActions(
           { onProgress: (p) => current() && patch('models', { status: 'warming', warmup: p }) },
         );
         if (!current()) return;
-        patch('models', { status: 'ready', result, warmup: null, warmBatches: [result.warmup.batch], loadedBytes: result.bytes, totalBytes: result.bytes });
+        importedFile = file;
+        patch('models', { status: 'ready', result, warmup: null, warmBatches: [result.warmup.batch], loadedBytes: result.bytes, totalBytes: result.bytes, imported: file.name });
+        patch('gen', { trajectory: null, stats: null, playing: false, position: 0 });
+        patch('reroll', { status: 'idle', branches: [], seeds: [], fromK: null, error: null });
+        ctx.set(() => ({ enlarged: null }));
         patch('engine', { memory: result.memory });
         applyBatchLimit(result);
         await ensureWarm();
       } catch (e) {
         if (!current()) return;
-        patch('models', { status: 'error', warmup: null, error: toSerializedError(e) });
+        const error = toSerializedError(e);
+        // Refused before the worker let go of the model in use (a bad file, a run training):
+        // it is still loaded and warm; anything later (a failed warm-up) left nothing usable.
+        const kept = before.status === 'ready' && before.result !== null && (error.code === 'model-load-failed' || error.code === 'no-training' || error.code === 'bad-request');
+        if (kept) patch('models', { status: 'ready', warmup: null, error, loadedBytes: before.loadedBytes, totalBytes: before.totalBytes });
+        else patch('models', { status: 'error', warmup: null, result: null, warmBatches: [], error });
       }
     },
 

@@ -6,13 +6,23 @@
  *
  * Autosave happens in the worker (src/worker/autosave.ts), which owns the run's tensors
  * and writes the session to storage itself; this slice only shows its 'autosave' notices
- * and lists, loads (to resume) and deletes saved sessions.
+ * and lists, loads (to resume) and deletes saved sessions. A session is trained by one tab
+ * at a time (sessionLocks.ts): resuming or deleting one that another tab trains is refused
+ * with a message. After a reload or a crash the interrupted run comes back by itself
+ * (`restoreInterrupted`, called by boot).
+ *
+ * Every setting is checked when it is typed (src/worker/trainingSettings.ts): a refused
+ * value is kept out of the settings and its reason shown at the field.
  */
+import { fetchDatasetLabels } from '../../core/data/fetch';
+import { selectedIndices, type BuiltInChoice, type SelectableSet } from '../../core/data/selection';
 import { MAX_UPLOADS, checkFileSize } from '../../core/data/uploadPrep';
 import { MODEL_FILE_EXTENSION, encodeModelFile, shippableFromResume } from '../../core/io/modelFile';
 import { toSerializedError } from '../../worker/client';
-import type { TrainingData, TrainingInit, TrainingProgress, TrainingSettings } from '../../worker/protocol';
-import { MAX_PREVIEWS, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, sliceSeries, type SavedData, type SavedSession } from '../sessions';
+import type { SerializedError, TrainingData, TrainingInit, TrainingProgress, TrainingSettings } from '../../worker/protocol';
+import { settingProblem, settingsProblems, type NumericSetting } from '../../worker/trainingSettings';
+import { MAX_PREVIEWS, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, savedSessionProblem, sliceSeries, type SavedData, type SavedSession } from '../sessions';
+import { webSessionLocks, type SessionLocks } from '../sessionLocks';
 import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, UploadProblem } from '../types';
 import { isTraining, type SliceContext } from './context';
 
@@ -40,7 +50,8 @@ export function initialTrain(): TrainSlice {
     uploads: [],
     problems: [],
     decoding: null,
-    digits: [3],
+    // All ten: MNIST → Train → Use in Generate makes a model of every digit, not of one.
+    digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     emojiCategory: 0,
     emojiSearch: '',
     init: 'finetune',
@@ -63,6 +74,10 @@ export function initialTrain(): TrainSlice {
     sessions: [],
     sessionId: null,
     autosave: { status: 'idle', iteration: 0, message: null },
+    selection: null,
+    settingErrors: {},
+    modelName: null,
+    restored: null,
   };
 }
 
@@ -98,6 +113,7 @@ type TrainActions = Pick<
   | 'setHidden'
   | 'listSessions'
   | 'resumeSession'
+  | 'restoreInterrupted'
   | 'deleteSession'
   | 'exportModelFile'
 >;
@@ -118,13 +134,54 @@ function uploadsFromPixels(d: Extract<SavedData, { kind: 'pixels' }>, firstId: n
   }));
 }
 
+/** The base name a model goes by in saved sessions and exports: an imported file's name without its extension. */
+export function modelBaseName(name: string): string {
+  return name.endsWith(MODEL_FILE_EXTENSION) ? name.slice(0, -MODEL_FILE_EXTENSION.length) : name;
+}
+
+const refused = (message: string): SerializedError => ({ name: 'NoTrainingError', code: 'no-training', message });
+
 export function trainActions(ctx: SliceContext): TrainActions {
   const { get, env } = ctx;
   const patch = (p: Partial<TrainSlice>): void => ctx.patch('train', p);
   let nextUploadId = 1;
   let runId = 0;
+  const locks: SessionLocks | null = env.locks === undefined ? webSessionLocks() : env.locks;
 
   const dataUrl = (): string => new URL('../data', env.indexUrl).href;
+
+  /** The loaded model's name as a session and an export name it (imported files by their own name). */
+  const currentModelName = (): string => {
+    const m = get().models;
+    return modelBaseName(m.imported ?? m.selected ?? 'model');
+  };
+
+  // ─── how many images a built-in choice selects ──────────────────────────────────────
+  const indexes = new Map<'mnist-train' | 'emoji', Promise<SelectableSet>>();
+  const datasetIndex = (name: 'mnist-train' | 'emoji'): Promise<SelectableSet> => {
+    let p = indexes.get(name);
+    if (!p) {
+      p = env.datasetIndex ? env.datasetIndex(name) : fetchDatasetLabels(dataUrl(), name);
+      // A failed read is tried again on the next change, not remembered.
+      p.catch(() => indexes.delete(name));
+      indexes.set(name, p);
+    }
+    return p;
+  };
+  let counting = 0;
+  const countSelection = async (): Promise<void> => {
+    const generation = ++counting;
+    const t = get().train;
+    const choice: BuiltInChoice | null =
+      t.source === 'mnist' ? { kind: 'mnist', digits: t.digits } : t.source === 'emoji' ? { kind: 'emoji', category: t.emojiCategory, search: t.emojiSearch } : null;
+    if (!choice) return;
+    try {
+      const ds = await datasetIndex(choice.kind === 'mnist' ? 'mnist-train' : 'emoji');
+      if (generation === counting) patch({ selection: { count: selectedIndices(ds, choice).length, total: ds.count } });
+    } catch {
+      if (generation === counting) patch({ selection: null });
+    }
+  };
 
   const trainingData = (): TrainingData | string => {
     const t = get().train;
@@ -187,14 +244,28 @@ export function trainActions(ctx: SliceContext): TrainActions {
   const toWire = (d: SavedData): TrainingData =>
     d.kind === 'pixels' ? { ...d, pixels: d.pixels.slice(0) } : d.kind === 'mnist' ? { kind: 'mnist', dataUrl: dataUrl(), digits: d.digits } : { kind: 'emoji', dataUrl: dataUrl(), category: d.category, search: d.search };
 
-  /** Starts a run in the worker and follows it to the end. */
-  const run = async (init: TrainingInit, origin: 'finetune' | 'scratch', data: SavedData, settings: TrainingSettings, restored: { series: TrainSeries; previews: PreviewFrame[] } | null, sessionId: string): Promise<void> => {
+  /**
+   * Starts a run in the worker and follows it to the end, holding the session's lock (one tab
+   * per session) for as long as it runs.
+   */
+  const run = async (
+    init: TrainingInit,
+    origin: 'finetune' | 'scratch',
+    data: SavedData,
+    settings: TrainingSettings,
+    restored: { series: TrainSeries; previews: PreviewFrame[] } | null,
+    sessionId: string,
+    modelName: string,
+    opts: { release?: (() => void) | null; paused?: boolean; restoredNote?: string | null } = {},
+  ): Promise<void> => {
     const id = ++runId;
     const series = restored?.series ?? emptySeries();
     runData = data;
     // Sessions are kept where the app has a session storage; the worker writes them.
-    const autosave = env.sessions ? { id: sessionId, modelName: get().models.selected ?? 'model', init: origin } : undefined;
+    const autosave = env.sessions ? { id: sessionId, modelName, init: origin } : undefined;
     patch({
+      modelName,
+      restored: opts.restoredNote ?? null,
       status: 'starting',
       error: null,
       message: null,
@@ -211,13 +282,94 @@ export function trainActions(ctx: SliceContext): TrainActions {
       sessionId,
       autosave: { status: 'idle', iteration: 0, message: null },
     });
+    const follow = onProgress(id);
+    let pauseAsked = !opts.paused;
     try {
-      const result = await env.engine.startTraining({ init, data: toWire(data), settings, ...(autosave ? { autosave } : {}) }, { onProgress: onProgress(id) });
+      const result = await env.engine.startTraining(
+        { init, data: toWire(data), settings, ...(autosave ? { autosave } : {}) },
+        {
+          onProgress: (p) => {
+            follow(p);
+            // A run that was paused when the page went away comes back paused.
+            if (!pauseAsked && p.status === 'state' && p.state === 'running') {
+              pauseAsked = true;
+              void env.engine.pauseTraining({}).catch(() => undefined);
+            }
+          },
+        },
+      );
       if (id === runId) patch({ status: result.state, iteration: result.iteration, elapsedMs: result.elapsedMs, memory: result.memory });
     } catch (e) {
       if (id === runId) patch({ status: 'error', error: toSerializedError(e) });
+    } finally {
+      opts.release?.();
     }
     await listing;
+  };
+
+  /** The session's lock for this tab: undefined when another tab holds it (null: no locking here). */
+  const lockSession = async (sessionId: string): Promise<(() => void) | null | undefined> => {
+    if (!locks) return null;
+    try {
+      return (await locks.acquire(sessionId)) ?? undefined;
+    } catch {
+      return null; // a lock manager that fails is no reason to refuse training
+    }
+  };
+
+  /** Loads, checks and continues a saved session (`auto`: brought back after a reload). */
+  const resume = async (id: string, auto: boolean): Promise<void> => {
+    const s = get();
+    if (!env.sessions || isTraining(s) || s.engine.status !== 'ready') return;
+    const release = await lockSession(id);
+    if (release === undefined) {
+      if (!auto) patch({ error: refused('this saved session is being trained in another tab: stop it there (or close that tab) to continue it here') });
+      return;
+    }
+    let saved: SavedSession | null;
+    try {
+      saved = await env.sessions.load(id);
+    } catch (e) {
+      release?.();
+      patch({ status: 'error', error: toSerializedError(e) });
+      return;
+    }
+    if (!saved) {
+      release?.();
+      if (!auto) patch({ status: 'error', error: refused('that saved session no longer exists') });
+      return;
+    }
+    const problem = savedSessionProblem(saved);
+    if (problem) {
+      release?.();
+      patch({ status: 'error', error: { name: 'BadSessionError', code: 'bad-data', message: problem } });
+      return;
+    }
+    const d = saved.data;
+    if (d.kind === 'pixels') patch({ source: 'uploads', uploads: uploadsFromPixels(d, nextUploadId), problems: [] });
+    else if (d.kind === 'mnist') patch({ source: 'mnist', digits: d.digits });
+    else patch({ source: 'emoji', emojiCategory: d.category, emojiSearch: d.search });
+    if (d.kind === 'pixels') nextUploadId += d.count;
+    else void countSelection();
+    // Continue to the saved target, or further if the Iterations field asks for more (not
+    // when it comes back by itself: then it is the run as it was). The recipe is the saved
+    // one (sessions from before the choice are DD-GAN).
+    const settings: TrainingSettings = {
+      ...saved.settings,
+      recipe: saved.settings.recipe ?? 'ddgan',
+      iterations: auto ? saved.settings.iterations : Math.max(saved.settings.iterations, s.train.settings.iterations),
+    };
+    patch({ settings, init: saved.init, settingErrors: {} });
+    const series: TrainSeries = sliceSeries(saved.series);
+    const previews = saved.previews.map((p) => ({ ...p, frame: new Uint8ClampedArray(p.frame) }));
+    const note = auto
+      ? `Brought back the run that was interrupted (a reload or a crash): iteration ${saved.iteration} of ${saved.targetIterations}, saved ${new Date(saved.savedAt).toLocaleTimeString()}, with its data, curves and previews${saved.state === 'paused' ? '; it was paused, and waits for Resume' : ''}.`
+      : null;
+    await run({ kind: 'resume', modelJson: saved.checkpoint.modelJson, weights: saved.checkpoint.weights }, saved.init, d, settings, { series, previews }, saved.id, saved.modelName, {
+      release,
+      paused: auto && saved.state === 'paused',
+      restoredNote: note,
+    });
   };
 
   const control = async (fn: () => Promise<unknown>): Promise<void> => {
@@ -283,15 +435,18 @@ export function trainActions(ctx: SliceContext): TrainActions {
     },
 
     setDataSource(source) {
-      patch({ source });
+      patch({ source, selection: source === get().train.source ? get().train.selection : null });
+      void countSelection();
     },
 
     setDigits(digits) {
       patch({ digits: [...new Set(digits)].filter((d) => Number.isInteger(d) && d >= 0 && d <= 9).sort() });
+      void countSelection();
     },
 
     setEmojiFilter(emojiCategory, emojiSearch) {
       patch({ emojiCategory, emojiSearch });
+      void countSelection();
     },
 
     setTrainInit(init) {
@@ -299,19 +454,43 @@ export function trainActions(ctx: SliceContext): TrainActions {
     },
 
     setTrainSettings(p) {
-      patch({ settings: { ...get().train.settings, ...p } });
+      const t = get().train;
+      const errors: Partial<Record<NumericSetting, string>> = { ...t.settingErrors };
+      const accepted: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(p)) {
+        if (key === 'recipe') {
+          accepted.recipe = value;
+          continue;
+        }
+        const k = key as NumericSetting;
+        const why = settingProblem(k, value);
+        if (why) errors[k] = why;
+        else {
+          delete errors[k];
+          accepted[k] = value;
+        }
+      }
+      patch({ settings: { ...t.settings, ...(accepted as Partial<TrainingSettings>) }, settingErrors: errors });
     },
 
     async startTraining() {
       const s = get();
       if (isTraining(s) || s.engine.status !== 'ready' || s.models.status !== 'ready') return;
+      const problems = [...Object.values(s.train.settingErrors), ...Object.values(settingsProblems(s.train.settings))];
+      if (problems.length > 0) {
+        patch({ status: 'error', error: { name: 'BadRequestError', code: 'bad-request', message: `fix the settings first: ${[...new Set(problems)].join('; ')}` } });
+        return;
+      }
       const data = trainingData();
       if (typeof data === 'string') {
         patch({ status: 'error', error: { name: 'BadDataError', code: 'bad-data', message: data } });
         return;
       }
       const sessionId = `session-${(env.now?.() ?? new Date().toISOString()).replace(/[^0-9]/g, '')}-${Math.floor(env.random() * 1e6)}`;
-      await run({ kind: s.train.init }, s.train.init, savedDataOf(data), s.train.settings, null, sessionId);
+      // The click is answered at once: an earlier run's error is gone before the lock is taken.
+      patch({ status: 'starting', error: null });
+      const release = await lockSession(sessionId);
+      await run({ kind: s.train.init }, s.train.init, savedDataOf(data), s.train.settings, null, sessionId, currentModelName(), { release });
     },
 
     async listSessions() {
@@ -323,43 +502,32 @@ export function trainActions(ctx: SliceContext): TrainActions {
       }
     },
 
-    async resumeSession(id) {
+    resumeSession: (id) => resume(id, false),
+
+    async restoreInterrupted() {
       const s = get();
-      if (!env.sessions || isTraining(s) || s.engine.status !== 'ready') return;
-      let saved: SavedSession | null;
+      if (!env.sessions || isTraining(s) || s.engine.status !== 'ready' || s.train.sessionId !== null) return;
+      let list;
       try {
-        saved = await env.sessions.load(id);
-      } catch (e) {
-        patch({ status: 'error', error: toSerializedError(e) });
+        list = await env.sessions.list();
+      } catch {
         return;
       }
-      if (!saved) {
-        patch({ status: 'error', error: { name: 'NoTrainingError', code: 'no-training', message: 'that saved session no longer exists' } });
+      // The newest run that was still going when its page went away (and no other tab has).
+      for (const summary of list) {
+        if (summary.state !== 'running' && summary.state !== 'paused') continue;
+        if (locks && !(await locks.isFree(summary.id).catch(() => true))) continue;
+        await resume(summary.id, true);
         return;
       }
-      const d = saved.data;
-      if (d.kind === 'pixels') patch({ source: 'uploads', uploads: uploadsFromPixels(d, nextUploadId), problems: [] });
-      else if (d.kind === 'mnist') patch({ source: 'mnist', digits: d.digits });
-      else patch({ source: 'emoji', emojiCategory: d.category, emojiSearch: d.search });
-      if (d.kind === 'pixels') nextUploadId += d.count;
-      // Continue to the saved target, or further if the Iterations field asks for more. The
-      // recipe is the saved one (sessions from before the choice are DD-GAN).
-      const settings: TrainingSettings = {
-        ...saved.settings,
-        recipe: saved.settings.recipe ?? 'ddgan',
-        iterations: Math.max(saved.settings.iterations, s.train.settings.iterations),
-      };
-      patch({ settings, init: saved.init });
-      const series: TrainSeries = sliceSeries(saved.series);
-      const previews = saved.previews.map((p) => ({ ...p, frame: new Uint8ClampedArray(p.frame) }));
-      await run({ kind: 'resume', modelJson: saved.checkpoint.modelJson, weights: saved.checkpoint.weights }, saved.init, d, settings, { series, previews }, saved.id);
     },
 
     exportModelFile() {
       const t = get().train;
       const ck = t.checkpoint;
       if (!ck) return null;
-      const base = (get().models.imported ?? get().models.selected ?? 'model').replace(MODEL_FILE_EXTENSION, '');
+      // The model the run started from (a resumed session's own), not whatever is loaded now.
+      const base = t.modelName ?? currentModelName();
       const name = `${base}-ft${ck.iteration}`;
       const ship = shippableFromResume(ck.modelJson, ck.weights, {
         name,
@@ -371,6 +539,10 @@ export function trainActions(ctx: SliceContext): TrainActions {
 
     async deleteSession(id) {
       if (!env.sessions) return;
+      if (locks && !(await locks.isFree(id).catch(() => true))) {
+        patch({ error: refused('this saved session is being trained (in this or another tab): stop that run before deleting it') });
+        return;
+      }
       await env.sessions.remove(id).catch(() => undefined);
       await get().actions.listSessions();
     },
@@ -388,6 +560,10 @@ export function trainActions(ctx: SliceContext): TrainActions {
 
     setHidden(hidden) {
       patch({ hidden });
+      // Hidden (another tab, a minimised window, or the page being left or reloaded): save
+      // what was trained since the last checkpoint now; a hidden tab may be frozen or discarded.
+      const st = get().train.status;
+      if (hidden && (st === 'running' || st === 'paused')) void env.engine.saveTraining({}).catch(() => undefined);
     },
   };
 }
