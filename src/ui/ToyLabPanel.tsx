@@ -224,7 +224,7 @@ function RecipeCard({ r, real, extent }: { r: LabRecipeView; real: Float32Array 
           <>
             <dt title="adaptive number of diffusion steps the discriminator sees; r_d = E[sign D(real)]">T (adaptive)</dt>
             <dd data-testid={`lab-t-${r.id}`} data-value={r.diffusion.T} data-p={r.diffusion.p} data-rd={attr(r.diffusion.rd)}>
-              {r.diffusion.T} · r_d {fmt(r.diffusion.rd, 2)}
+              {r.diffusion.T} · r<sub>d</sub> {fmt(r.diffusion.rd, 2)}
             </dd>
           </>
         )}

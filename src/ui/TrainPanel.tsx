@@ -19,20 +19,26 @@ import { composeGrid, type Pixels } from './grid';
 import { LossChart } from './LossChart';
 import { TrainTChart } from './LabTChart';
 import { RgbaCanvas } from './RgbaCanvas';
+import type { ReactNode } from 'react';
 import { useApp, useAppStoreApi } from './storeContext';
 import { UploadSection, isTrainingState } from './UploadSection';
 
 /** The training recipes, each with its one-line explanation (src/core/training/imageGan.ts). */
-const RECIPES: readonly { readonly id: TrainingRecipe; readonly label: string; readonly note: string }[] = [
+const RECIPES: readonly { readonly id: TrainingRecipe; readonly label: string; readonly note: ReactNode }[] = [
   {
     id: 'ddgan',
     label: 'DD-GAN',
-    note: 'Pair discriminator: D judges a denoising step (x_{k−1}, x_k, k), real pairs from the data against pairs the generator made from the same x_k.',
+    note: 'Pair discriminator: D judges a denoising step (xₖ₋₁, xₖ, k), real pairs from the data against pairs the generator made from the same xₖ.',
   },
   {
     id: 'diffusion-gan',
     label: 'Diffusion-GAN',
-    note: 'D judges diffused images (y, t): real images against the output of the whole T-step sampling chain, both noised to a random step t ≤ T_dg; T_dg rises while D is too sure of the reals. Slower: each fake runs the full chain.',
+    note: (
+      <>
+        D judges diffused images (y, t): real images against the output of the whole T-step sampling chain, both noised to a random step t ≤ T<sub>dg</sub>; T
+        <sub>dg</sub> rises while D is too sure of the reals. Slower: each fake runs the full chain.
+      </>
+    ),
   },
 ];
 
@@ -338,7 +344,7 @@ function LiveStats() {
         <>
           <dt>Diffusion-GAN</dt>
           <dd data-testid="train-diffusion-t" data-t={s.diffusionT[last] ?? ''} data-rd={s.rd[last] ?? ''} title="T_dg: the current number of diffusion steps; r_d = E[sign D(real)], averaged between updates (T_dg rises while r_d is above the target 0.6)">
-            T_dg {s.diffusionT[last]} · r_d {s.rd[last] === null ? '–' : s.rd[last]!.toFixed(2)}
+            T<sub>dg</sub> {s.diffusionT[last]} · r<sub>d</sub> {s.rd[last] === null ? '–' : s.rd[last]!.toFixed(2)}
           </dd>
         </>
       )}
@@ -409,6 +415,7 @@ export function TrainPanel() {
     })),
   );
   const invalid = Object.values(t.settingErrors);
+  const noImages = useApp((s) => s.train.source === 'uploads' && s.train.uploads.length === 0);
   const ready = useApp((s) => s.engine.status === 'ready' && s.models.status === 'ready');
   const training = useApp(isTraining);
   const actions = useApp((s) => s.actions);
@@ -440,8 +447,8 @@ export function TrainPanel() {
           type="button"
           className="primary"
           data-testid="train-start"
-          disabled={!ready || training || t.decoding !== null || invalid.length > 0}
-          title={invalid.length > 0 ? `Fix the settings first: ${invalid.join('; ')}` : undefined}
+          disabled={!ready || training || t.decoding !== null || invalid.length > 0 || noImages}
+          title={invalid.length > 0 ? `Fix the settings first: ${invalid.join('; ')}` : noImages ? 'Add some images first, or train on the MNIST digits or the emoji' : undefined}
           onClick={() => void actions.startTraining()}
         >
           Train
@@ -505,6 +512,11 @@ export function TrainPanel() {
         </div>
       )}
       {t.status !== 'diverged' && t.message && <p className="muted" data-testid="train-message">{t.message}</p>}
+      {noImages && !training && (
+        <p className="muted small" data-testid="train-needs-images">
+          Add some images above to train on them, or pick the MNIST digits or the emoji as the data.
+        </p>
+      )}
       {t.error && <ErrorBox testId="train-error" error={t.error} />}
       <SessionsSection />
       {t.live && <LiveStats />}

@@ -267,6 +267,10 @@ describe('training slice', () => {
     const store = await booted(fake().engine);
     await store.getState().actions.startTraining();
     expect(store.getState().train.error?.message).toMatch(/add some images first/);
+    // The refusal goes once the data changes; it does not wait for the next run.
+    store.getState().actions.setDataSource('mnist');
+    expect(store.getState().train.error).toBeNull();
+    expect(store.getState().train.status).toBe('idle');
   });
 });
 

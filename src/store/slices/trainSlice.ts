@@ -196,6 +196,12 @@ export function trainActions(ctx: SliceContext): TrainActions {
     return { kind: 'pixels', name: `uploads (${usable.length})`, pixels: pixels.buffer, count: usable.length, size, channels };
   };
 
+  /** A "no data" refusal is answered by changing the data: it goes once the choice changes. */
+  const clearDataError = (): void => {
+    const t = get().train;
+    if (t.status === 'error' && t.error?.code === 'bad-data') patch({ status: 'idle', error: null });
+  };
+
   const onProgress = (id: number) => (p: TrainingProgress): void => {
     if (id !== runId) return;
     const t = get().train;
@@ -421,6 +427,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
           for (const f of read) readProblems.push({ name: f.name, message: `could not decode: ${toSerializedError(e).message}` });
         }
         const t = get().train;
+        if (images.length > 0) clearDataError();
         patch({ uploads: [...t.uploads, ...images], problems: [...t.problems, ...readProblems], decoding: { done: Math.min(toRead.length, i + chunk.length), total: toRead.length } });
       }
       patch({ decoding: null });
@@ -435,16 +442,19 @@ export function trainActions(ctx: SliceContext): TrainActions {
     },
 
     setDataSource(source) {
+      clearDataError();
       patch({ source, selection: source === get().train.source ? get().train.selection : null });
       void countSelection();
     },
 
     setDigits(digits) {
+      clearDataError();
       patch({ digits: [...new Set(digits)].filter((d) => Number.isInteger(d) && d >= 0 && d <= 9).sort() });
       void countSelection();
     },
 
     setEmojiFilter(emojiCategory, emojiSearch) {
+      clearDataError();
       patch({ emojiCategory, emojiSearch });
       void countSelection();
     },
