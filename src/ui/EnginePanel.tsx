@@ -40,7 +40,7 @@ export function EnginePanel() {
           ))}
         </select>
         <span className="muted small">
-          {engine.remember ? 'Your choice is remembered on this device.' : 'This choice holds for this visit only: it runs slowly here, so it is not remembered.'}
+          {engine.remember ? 'A backend picked here is remembered on this device.' : 'This choice holds for this visit only: it runs slowly here, so it is not remembered.'}
         </span>
       </div>
 
