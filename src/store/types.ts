@@ -252,7 +252,12 @@ export interface TrainSlice {
   /** Saved sessions (newest first) and the one this run autosaves to. */
   readonly sessions: readonly SessionSummary[];
   readonly sessionId: string | null;
-  readonly autosave: { readonly status: 'idle' | 'saving' | 'saved' | 'error'; readonly iteration: number; readonly message: string | null };
+  /**
+   * The newest autosave notice, and `savedIteration`: the newest iteration this run has
+   * written (null until one is). Under load one write follows the next, so 'saved' may
+   * never be the current status for long; `savedIteration` still says what is kept.
+   */
+  readonly autosave: { readonly status: 'idle' | 'saving' | 'saved' | 'error'; readonly iteration: number; readonly message: string | null; readonly savedIteration: number | null };
   /** Images the built-in choice (MNIST digits, emoji filter) selects, of how many; null while unknown. */
   readonly selection: { readonly count: number; readonly total: number } | null;
   /** Why a value typed into a setting field was refused (the field keeps the last valid value). */

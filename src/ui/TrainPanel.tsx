@@ -369,8 +369,12 @@ function SessionsSection() {
   return (
     <div className="sessions">
       {autosave.status !== 'idle' && (
-        <p className={autosave.status === 'error' ? 'warning' : 'muted'} data-testid="autosave-status" data-state={autosave.status} data-iteration={autosave.iteration}>
-          {autosave.status === 'error' ? autosave.message : autosave.status === 'saving' ? `Saving iteration ${autosave.iteration}…` : `Saved at iteration ${autosave.iteration} (this browser; survives a reload).`}
+        <p className={autosave.status === 'error' ? 'warning' : 'muted'} data-testid="autosave-status" data-state={autosave.status} data-iteration={autosave.iteration} data-saved-iteration={autosave.savedIteration ?? ''}>
+          {autosave.status === 'error'
+            ? autosave.message
+            : autosave.status === 'saving'
+              ? `Saving iteration ${autosave.iteration}…${autosave.savedIteration !== null ? ` (iteration ${autosave.savedIteration} is saved)` : ''}`
+              : `Saved at iteration ${autosave.iteration} (this browser; survives a reload).`}
         </p>
       )}
       {sessions.length > 0 && (

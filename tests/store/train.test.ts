@@ -167,6 +167,34 @@ describe('training slice', () => {
     expect(t.sessionId).toBe(list[0].id);
   });
 
+  it('keeps the newest saved iteration while the next write is under way', async () => {
+    const { engine } = fake();
+    const seen: (number | null)[] = [];
+    let store: AppStore | null = null;
+    const notices: TrainingProgress[] = [
+      { status: 'autosave', state: 'saving', iteration: 0, message: null },
+      { status: 'autosave', state: 'saved', iteration: 0, message: null },
+      { status: 'autosave', state: 'saving', iteration: 7, message: null },
+      { status: 'autosave', state: 'saved', iteration: 7, message: null },
+      { status: 'autosave', state: 'saving', iteration: 12, message: null },
+      { status: 'autosave', state: 'error', iteration: 12, message: 'autosave failed: full' },
+    ];
+    engine.startTraining = async (_p, o) => {
+      for (const n of notices) {
+        o?.onProgress?.(n);
+        seen.push(store!.getState().train.autosave.savedIteration);
+      }
+      return { state: 'stopped', iteration: 12, elapsedMs: 1, memory };
+    };
+    store = await booted(engine);
+    const a = store.getState().actions;
+    await a.addFiles([file('a.png', 3)]);
+    expect(store.getState().train.autosave.savedIteration).toBeNull();
+    await a.startTraining();
+    expect(seen).toEqual([null, 0, 0, 7, 7, 7]);
+    expect(store.getState().train.autosave).toMatchObject({ status: 'error', iteration: 12, savedIteration: 7 });
+  });
+
   it('trains the chosen recipe, keeps T_dg and r_d per row, and a saved session resumes with its recipe', async () => {
     const sessions = memorySessions();
     const { engine, starts } = fake(sessions);

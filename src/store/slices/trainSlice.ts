@@ -73,7 +73,7 @@ export function initialTrain(): TrainSlice {
     hidden: false,
     sessions: [],
     sessionId: null,
-    autosave: { status: 'idle', iteration: 0, message: null },
+    autosave: { status: 'idle', iteration: 0, message: null, savedIteration: null },
     selection: null,
     settingErrors: {},
     modelName: null,
@@ -231,7 +231,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
         patch({ checkpoint: { iteration: p.iteration, modelJson: p.modelJson, weights: p.weights }, lastGoodIteration: p.iteration });
         return;
       case 'autosave':
-        patch({ autosave: { status: p.state, iteration: p.iteration, message: p.message } });
+        patch({ autosave: { status: p.state, iteration: p.iteration, message: p.message, savedIteration: p.state === 'saved' ? p.iteration : t.autosave.savedIteration } });
         // Summaries only: listing never reads the weights.
         if (p.state === 'saved') listing = get().actions.listSessions();
         return;
@@ -286,7 +286,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
       lastGoodIteration: null,
       checkpoint: null,
       sessionId,
-      autosave: { status: 'idle', iteration: 0, message: null },
+      autosave: { status: 'idle', iteration: 0, message: null, savedIteration: null },
     });
     const follow = onProgress(id);
     let pauseAsked = !opts.paused;
