@@ -13,6 +13,13 @@
  * Loading checks the checksum, so weights that were zeroed, swapped or mixed with another
  * save are refused with a message saying so. Checkpoints written before the checksum
  * existed load as before (their weights are checked for size, shape and finite values only).
+ *
+ * Weights over SHARD_BYTES go in several shards (`weights-1-of-2.bin`, …; the manifest's
+ * one group lists them in order, and their concatenation is the weights), so that no file of
+ * a committed resume state is larger than a tracked file should be. The shards are renamed
+ * one by one; a kill between two of those renames leaves new and old shards side by side, and
+ * loading then reads the staged shards still waiting under their temporary names, which with
+ * the staged model.json make up the new save.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
@@ -68,19 +75,46 @@ export interface SaveOptions {
   readonly interruptAfter?: 'staged' | 'weights';
 }
 
-/** Writes one consistent save (see the top of this file); the weights go in one shard. */
+/** The largest weight shard a save writes (16 MiB). */
+export const SHARD_BYTES = 16 * 1024 * 1024;
+
+/** The shard file names for `bytes` of weights: `weights.bin` alone when one shard holds them. */
+export function shardPaths(bytes: number, shardBytes = SHARD_BYTES): string[] {
+  const n = Math.max(1, Math.ceil(bytes / shardBytes));
+  if (n === 1) return ['weights.bin'];
+  return Array.from({ length: n }, (_, i) => `weights-${i + 1}-of-${n}.bin`);
+}
+
+export interface SaveOptions {
+  /**
+   * Tests only: stop where a kill would, after the temporaries are written ('staged'),
+   * after the first shard's rename ('shard', before the others') or after every shard's
+   * rename ('weights', before model.json's).
+   */
+  readonly interruptAfter?: 'staged' | 'shard' | 'weights';
+  /** Tests only: a smaller shard size. */
+  readonly shardBytes?: number;
+}
+
+/** Writes one consistent save (see the top of this file), in shards of at most SHARD_BYTES. */
 export async function saveCheckpointDir(dir: string, ck: { modelJson: ModelJson; weightData: ArrayBuffer }, opts: SaveOptions = {}): Promise<void> {
   const groups = ck.modelJson.weightsManifest;
-  if (groups.length !== 1 || groups[0].paths.length !== 1) throw new Error('saveCheckpointDir writes checkpoints with one weight shard');
-  const { weightsManifest, ...rest } = ck.modelJson;
-  const modelJson = { ...rest, [WEIGHTS_DIGEST_FIELD]: weightsDigest(ck.weightData), weightsManifest };
+  if (groups.length !== 1) throw new Error('saveCheckpointDir writes checkpoints with one weight group');
+  const bytes = new Uint8Array(ck.weightData);
+  const shardBytes = opts.shardBytes ?? SHARD_BYTES;
+  const paths = shardPaths(bytes.byteLength, shardBytes);
+  const { weightsManifest: _manifest, ...rest } = ck.modelJson;
+  const modelJson = { ...rest, [WEIGHTS_DIGEST_FIELD]: weightsDigest(bytes), weightsManifest: [{ ...groups[0], paths }] };
   await mkdir(dir, { recursive: true });
-  const shard = path.join(dir, groups[0].paths[0]);
   const json = path.join(dir, 'model.json');
-  await writeSynced(shard + STAGED, new Uint8Array(ck.weightData));
+  for (let i = 0; i < paths.length; i++) await writeSynced(path.join(dir, paths[i]) + STAGED, bytes.subarray(i * shardBytes, (i + 1) * shardBytes));
   await writeSynced(json + STAGED, JSON.stringify(modelJson, null, 2) + '\n');
   if (opts.interruptAfter === 'staged') return;
-  await rename(shard + STAGED, shard);
+  for (let i = 0; i < paths.length; i++) {
+    const shard = path.join(dir, paths[i]);
+    await rename(shard + STAGED, shard);
+    if (opts.interruptAfter === 'shard' && i === 0) return;
+  }
   if (opts.interruptAfter === 'weights') return;
   await rename(json + STAGED, json);
   await syncDir(dir);
@@ -116,13 +150,18 @@ export async function readModelJson(dir: string): Promise<ModelJson> {
   throw r.error;
 }
 
-async function readShards(dir: string, meta: ModelJson): Promise<ArrayBuffer | null> {
+/**
+ * The concatenated shards model.json names; null when one is missing. `preferStaged`: a
+ * shard still under its temporary name (a save interrupted among its renames) is read there.
+ */
+async function readShards(dir: string, meta: ModelJson, preferStaged = false): Promise<ArrayBuffer | null> {
   const shards: ArrayBuffer[] = [];
   for (const group of meta.weightsManifest) {
     for (const p of group.paths) {
-      let buf: Buffer;
+      let buf: Buffer | null = null;
+      if (preferStaged) buf = await readFile(path.join(dir, p) + STAGED).catch(() => null);
       try {
-        buf = await readFile(path.join(dir, p));
+        buf ??= await readFile(path.join(dir, p));
       } catch {
         return null;
       }
@@ -158,7 +197,11 @@ export async function readCheckpointFiles(dir: string): Promise<CheckpointFiles>
   /** The staged model.json, when it is complete and the weights on disk are its own. */
   const fromStaged = async (): Promise<CheckpointFiles | null> => {
     if (!staged.ok || digestOf(staged.meta) === undefined) return null;
-    const data = await readShards(dir, staged.meta);
+    // The shards are renamed first to last: while the first is still staged, none was, and
+    // the save never began to replace the folder's files.
+    const first = staged.meta.weightsManifest[0]?.paths[0];
+    if (first === undefined || (await stat(path.join(dir, first) + STAGED).then(() => true, () => false))) return null;
+    const data = await readShards(dir, staged.meta, true);
     if (data === null || weightsDigest(data) !== digestOf(staged.meta)) return null;
     return { meta: staged.meta, weightData: data, verified: true, note: `${json} was one save behind its weights (a save was interrupted); read ${json}${STAGED}, which matches them` };
   };

@@ -22,6 +22,7 @@ import {
   loadCheckpointDirSettled,
   readCheckpointFiles,
   saveCheckpointDir,
+  shardPaths,
   updateModelJson,
   weightsDigest,
 } from '../../src/node/checkpointDir';
@@ -98,6 +99,28 @@ describe('saveCheckpointDir / loadCheckpointDir', () => {
     await expect(loadCheckpointDir(b)).rejects.toThrow(`no checkpoint at ${b}`);
   });
 
+  it('writes weights over the shard size in several shards, and a kill among their renames loads as the new save', async () => {
+    expect(shardPaths(16 * 1024 * 1024)).toEqual(['weights.bin']);
+    expect(shardPaths(16 * 1024 * 1024 + 1)).toEqual(['weights-1-of-2.bin', 'weights-2-of-2.bin']);
+    const dir = newDir();
+    const first = await checkpoint(1);
+    const shardBytes = Math.ceil(first.weightData.byteLength / 3);
+    await saveCheckpointDir(dir, first, { shardBytes });
+    const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
+    expect(json.weightsManifest[0].paths).toEqual(['weights-1-of-3.bin', 'weights-2-of-3.bin', 'weights-3-of-3.bin']);
+    const sizes = await Promise.all(json.weightsManifest[0].paths.map(async (p: string) => (await readFile(path.join(dir, p))).length));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(shardBytes);
+    expect(sizes.reduce((a: number, b: number) => a + b, 0)).toBe(first.weightData.byteLength);
+    expect(await consistentIteration(await loadCheckpointDir(dir))).toBe(1);
+    // Killed after the first shard's rename: new shard 1, old shards 2 and 3 (new ones staged).
+    await saveCheckpointDir(dir, await checkpoint(2), { shardBytes, interruptAfter: 'shard' });
+    const ck = await loadCheckpointDir(dir);
+    expect(ck.meta.loadWarning).toMatch(/a save was interrupted/);
+    expect(await consistentIteration(ck)).toBe(2);
+    await saveCheckpointDir(dir, await checkpoint(3), { shardBytes });
+    expect(await consistentIteration(await loadCheckpointDir(dir))).toBe(3);
+  });
+
   it('zeroed weights, or the weights of another save with the same shapes, are refused', async () => {
     const dir = newDir();
     const other = newDir();
@@ -157,10 +180,13 @@ describe('saveCheckpointDir / loadCheckpointDir', () => {
       await writeFile(path.join(src, `ck-${i}.json`), JSON.stringify(ck.modelJson));
       await writeFile(path.join(src, `ck-${i}.bin`), new Uint8Array(ck.weightData));
     }
-    const dir = newDir();
+    // One folder saved in one shard, another in three (every other kill).
+    const dirs = [newDir(), newDir()];
+    const shardBytes = String(Math.ceil((await readFile(path.join(src, 'ck-0.bin'))).length / 3));
     const seen = new Set<number>();
-    for (const delayMs of [0, 40, 90, 170, 260]) {
-      const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['tests/fixtures/saveLoop.ts', dir, src, String(count)], {
+    for (const [i, delayMs] of [0, 40, 90, 170, 260, 60].entries()) {
+      const dir = dirs[i % 2];
+      const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['tests/fixtures/saveLoop.ts', dir, src, String(count), ...(i % 2 ? [shardBytes] : [])], {
         cwd: root,
         detached: true,
         stdio: ['ignore', 'pipe', 'inherit'],
