@@ -330,7 +330,8 @@ function LiveStats() {
       <dt>Elapsed</dt>
       <dd data-testid="train-elapsed" data-ms={Math.round(t.elapsedMs)}>
         {fmtDuration(t.elapsedMs / 1000)}
-        {Number.isFinite(eta) && remaining > 0 && ` · ETA ${fmtDuration(eta)}`}
+        {/* Only a run that goes on has a time left: after Stop or an error there is none. */}
+        {(t.status === 'running' || t.status === 'paused') && Number.isFinite(eta) && remaining > 0 && ` · ETA ${fmtDuration(eta)}`}
       </dd>
       {last >= 0 && (
         <>

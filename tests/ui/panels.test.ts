@@ -14,6 +14,8 @@ import { ModelPanel } from '../../src/ui/ModelPanel';
 import { ComparePanel } from '../../src/ui/ComparePanel';
 import { CompareRow } from '../../src/ui/CompareRow';
 import { BackendDialog } from '../../src/ui/BackendDialog';
+import { TrainPanel } from '../../src/ui/TrainPanel';
+import { emptySeries } from '../../src/store/slices/trainSlice';
 import { METRIC_INFO } from '../../src/ui/metricLabels';
 import { aux, fakeApp, gen, render, textOf } from './fakeApp';
 
@@ -65,6 +67,28 @@ describe('Generate panel', () => {
     store.getState().actions.stepPosition(1);
     expect(heading()).toBe('Step 2 of 4 · x₃ → x₂');
     expect([0, 1, 2, 3, 4].map((p) => stepOfPosition(4, p))).toEqual([1, 2, 3, 4, 4]);
+  });
+});
+
+describe('Fine-tune panel', () => {
+  it('shows a time left only while the run goes on, not after Stop', async () => {
+    const { store } = await fakeApp({ models: [gen('m', 4)] });
+    const series = emptySeries();
+    for (let i = 1; i <= 10; i++) {
+      series.iteration.push(i);
+      for (const k of ['lossD', 'lossG', 'dReal', 'dFake', 'r1', 'diffusionT', 'rd'] as const) series[k].push(0.5);
+      series.ms.push(500);
+    }
+    const at = (status: 'running' | 'paused' | 'stopped' | 'error') => {
+      const t = store.getState().train;
+      store.setState({ train: { ...t, status, iteration: 10, length: 10, series, settings: { ...t.settings, iterations: 100 } } });
+      return textOf(/<dd data-testid="train-elapsed"[^>]*>(.*?)<\/dd>/s.exec(render(store, createElement(TrainPanel)))![1]);
+    };
+    // 90 iterations left at 2 it/s: 45 s.
+    expect(at('running')).toMatch(/ETA 45\s?s/);
+    expect(at('paused')).toMatch(/ETA/);
+    expect(at('stopped')).not.toMatch(/ETA/);
+    expect(at('error')).not.toMatch(/ETA/);
   });
 });
 
