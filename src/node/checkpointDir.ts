@@ -67,14 +67,6 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-export interface SaveOptions {
-  /**
-   * Tests only: stop where a kill would, after the temporaries are written ('staged') or
-   * after the weights' rename ('weights', before model.json's).
-   */
-  readonly interruptAfter?: 'staged' | 'weights';
-}
-
 /** The largest weight shard a save writes (16 MiB). */
 export const SHARD_BYTES = 16 * 1024 * 1024;
 
