@@ -1,9 +1,9 @@
 /**
  * npm run eval -- --checkpoint DIR [--n 5000] [--batch 250] [--seed 0]
  *                 [--classifier public/models/mnist-classifier] [--no-write]
- *                 [--sampler ancestral|ddim] [--steps S] [--eta E]
+ *                 [--sampler ancestral|ddim|dpm-solver] [--steps S] [--eta E]
  *                 [--class Y|all] [--scale S] [--guide public/models/mnist-noisy-classifier]
- * npm run eval -- --table [--n 500] [--n-slow M] [--n-guided G] [--ddim 50,20,10] [--guided-ddim 50]
+ * npm run eval -- --table [--n 500] [--n-slow M] [--n-guided G] [--step-counts 50,20,10] [--guided-steps S]
  *                 [--scales 0,1,2,5,10] [--models public/models] [--out FILE.md] [--batch B] [--seed S]
  *                 [--classifier DIR] [--guide DIR]
  *
@@ -14,7 +14,8 @@
  * kind, and the judge (--classifier), never the guide, scores the result.
  *
  * --table: every MNIST generator under --models in one run (src/node/evalTable.ts), printed
- * and, with --out, written as markdown; DDPM ancestral rows use --n-slow samples.
+ * and, with --out, written as markdown: a DDPM with every sampler of the core list, those
+ * with a step count at each of --step-counts; DDPM ancestral rows use --n-slow samples.
  *
  * Every flag is checked before the backend starts (src/node/cliFlags.ts).
  */
@@ -25,14 +26,16 @@ import { EVAL_FLAGS } from '../node/cliFlags';
 import { readCheckpointFlag } from '../node/resumeArgs';
 import { evaluateCheckpoint, formatReport } from '../node/evaluate';
 import { evaluationTable, formatTable } from '../node/evalTable';
-import { SAMPLER_CLI_OPTIONS, SAMPLER_USAGE, guideFromArgs, samplerFromArgs } from '../node/samplerArgs';
+import { SAMPLER_CLI_OPTIONS, SAMPLER_HELP, SAMPLER_USAGE, guideFromArgs, samplerFromArgs } from '../node/samplerArgs';
 
 const USAGE = [
   'usage: npm run eval -- --checkpoint DIR [--n 5000] [--batch 250] [--seed 0] [--classifier public/models/mnist-classifier] [--no-write]',
   `         ${SAMPLER_USAGE}`,
-  '       npm run eval -- --table [--n 500] [--n-slow M] [--n-guided G] [--ddim 50,20,10] [--guided-ddim S] [--scales 0,1,2,5,10]',
+  '       npm run eval -- --table [--n 500] [--n-slow M] [--n-guided G] [--step-counts 50,20,10] [--guided-steps S] [--scales 0,1,2,5,10]',
   '         [--models public/models] [--out FILE.md] [--batch B] [--seed S] [--classifier DIR] [--guide DIR]',
   `       either form: ${BACKEND_USAGE}`,
+  'DDPM samplers:',
+  SAMPLER_HELP,
 ].join('\n');
 const args = parseCli(USAGE, {
   ...BACKEND_CLI_OPTIONS,
@@ -49,7 +52,7 @@ const t0 = performance.now();
 if (args.table) {
   if (f.checkpoint) usageExit('--table evaluates every model under --models; drop --checkpoint');
   for (const o of ['sampler', 'steps', 'eta', 'class', 'scale'] as const) {
-    if (args[o] !== undefined) usageExit(`--${o} applies to one --checkpoint; the table picks its samplers itself (--ddim, --guided-ddim, --scales)`);
+    if (args[o] !== undefined) usageExit(`--${o} applies to one --checkpoint; the table runs every sampler itself (--step-counts, --guided-steps, --scales)`);
   }
   await useBackendFromArgs(args, USAGE);
   try {
@@ -62,8 +65,8 @@ if (args.table) {
       seed,
       classifier: f.classifier,
       guide: args.guide,
-      ddimSteps: f.ddim ?? [50, 20, 10],
-      guidedDdimSteps: f['guided-ddim'],
+      steps: f['step-counts'] ?? [50, 20, 10],
+      guidedSteps: f['guided-steps'],
       scales: f.scales ?? [0, 1, 2, 5, 10],
       log,
     });
@@ -79,7 +82,7 @@ if (args.table) {
   }
 } else {
   if (!f.checkpoint) usageExit('--checkpoint (or --table) is required (--help lists the options)');
-  for (const o of ['n-slow', 'n-guided', 'ddim', 'guided-ddim', 'scales', 'models', 'out'] as const) {
+  for (const o of ['n-slow', 'n-guided', 'step-counts', 'guided-steps', 'scales', 'models', 'out'] as const) {
     if (args[o] !== undefined) usageExit(`--${o} applies to --table; one --checkpoint takes --n, --sampler, --class and --scale`);
   }
   let sampler: ReturnType<typeof samplerFromArgs>;

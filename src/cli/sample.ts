@@ -1,6 +1,6 @@
 /**
  * npm run sample -- --checkpoint DIR --n N --seed S --out OUT [--frames] [--batch B]
- *                   [--sampler ancestral|ddim] [--steps S] [--eta E]
+ *                   [--sampler ancestral|ddim|dpm-solver] [--steps S] [--eta E]
  *                   [--class Y|all] [--scale S] [--guide DIR]
  *
  * Writes OUT/samples/00000.png … (one PNG per sample at the model's resolution),
@@ -8,8 +8,10 @@
  * checkpoint, timing) and, with --frames, OUT/frames/step-<k>-xk.png and step-<k>-x0pred.png
  * for the first 64 samples (DDPM: about 10 evenly spaced steps).
  *
- * DD-GAN checkpoints run their T steps; DDPM checkpoints (network kind 'ddpm-eps') run
- * --sampler ancestral (all 1000 steps) or ddim (default: 50 steps, η = 0). --class steers
+ * DD-GAN checkpoints run their T steps; DDPM checkpoints (network kind 'ddpm-eps') run any
+ * sampler of the core list (src/core/diffusion/samplers/specs.ts): --sampler ancestral (all
+ * 1000 steps), ddim (default: 50 steps, η = 0) or dpm-solver (DPM-Solver++(2M), default
+ * 20 steps); --help lists them with their options. --class steers
  * either kind toward a class with the noise-aware classifier --guide (classifier guidance).
  * The same checkpoint, options, seed and batch size give byte-identical PNGs on the same backend.
  * Every flag is checked before the backend starts (src/node/cliFlags.ts).
@@ -20,9 +22,9 @@ import { errorLine, flags, parseCli, requireFlags, stringOptions, usageExit } fr
 import { SAMPLE_FLAGS } from '../node/cliFlags';
 import { readCheckpointFlag } from '../node/resumeArgs';
 import { sampleToDir } from '../node/sample';
-import { SAMPLER_CLI_OPTIONS, SAMPLER_USAGE, guideFromArgs, samplerFromArgs } from '../node/samplerArgs';
+import { SAMPLER_CLI_OPTIONS, SAMPLER_HELP, SAMPLER_USAGE, guideFromArgs, samplerFromArgs } from '../node/samplerArgs';
 
-const USAGE = `usage: npm run sample -- --checkpoint DIR --n N --seed S --out OUT [--frames] [--batch B (1–1000)]\n  ${SAMPLER_USAGE}\n  ${BACKEND_USAGE}`;
+const USAGE = `usage: npm run sample -- --checkpoint DIR --n N --seed S --out OUT [--frames] [--batch B (1–1000)]\n  ${SAMPLER_USAGE}\n  ${BACKEND_USAGE}\nDDPM samplers:\n${SAMPLER_HELP}`;
 const args = parseCli(USAGE, {
   ...BACKEND_CLI_OPTIONS,
   ...stringOptions(SAMPLE_FLAGS),

@@ -1,5 +1,14 @@
 /**
  * npm run train -- --model ddgan --data mnist --T 4 [--recipe ddgan|diffusion-gan] [--iters N] [--batch B] [--resume DIR] --out DIR
+ * npm run train -- --model ddgan --init CHECKPOINT_DIR --data mnist|emoji|…|FOLDER [--iters N] … --out DIR
+ *
+ * `--init` fine-tunes a shipped model as the tab's Fine-tune panel does: the generator and
+ * its EMA copy start from the checkpoint's generator, the discriminator starts fresh, and
+ * the settings are the panel's defaults (src/worker/trainingSettings.ts) unless a flag
+ * changes one, within the panel's limits (src/node/finetuneArgs.ts); the trainer is built by
+ * the worker's own `buildTrainer`. `--data FOLDER` trains on the images of a folder, decoded,
+ * cropped and resized by the code the tab runs on uploads (src/core/images/prepareUpload.ts);
+ * each unusable file is named and skipped.
  *
  * `--recipe` picks the training objective of a fresh run (src/core/training/imageGan.ts):
  * 'ddgan' (default; pair discriminator) or 'diffusion-gan' (discriminator on diffused images
@@ -20,12 +29,13 @@ import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { BACKEND_CLI_OPTIONS, BACKEND_USAGE, useBackendFromArgs } from '../node/backend';
 import { loadDataset } from '../node/data';
-import { saveCheckpointDir } from '../node/checkpointDir';
+import { loadCheckpointDir, saveCheckpointDir } from '../node/checkpointDir';
 import { writeGridPng } from '../node/png';
 import { codeVersion } from '../node/version';
-import { flags, formatDuration, parseCli, requireFlags, stringOptions, usageExit } from '../node/args';
-import { TRAIN_DDGAN_FLAGS } from '../node/cliFlags';
-import { adoptResumeState, checkResumeIters, noteIgnoredOnResume, parseResumeState, readResumeState, resumeDataName } from '../node/resumeArgs';
+import { UsageError, flags, formatDuration, parseCli, requireFlags, stringOptions, usageExit } from '../node/args';
+import { DEFAULT_ITERS, TRAIN_DDGAN_FLAGS } from '../node/cliFlags';
+import { DATA_CHOICES, dataMeta, dataSourceFlag, finetuneSettings, initGenerator, loadTrainingImages, resumeDataSource, type TrainDataSource } from '../node/finetuneArgs';
+import { adoptResumeState, checkResumeIters, noteIgnoredOnResume, parseResumeState, readCheckpointFlag, readResumeState } from '../node/resumeArgs';
 import { leaveTsxRelay } from '../node/tsxRelay';
 import { defaultGeneratorConfig, validateGeneratorConfig, type GeneratorConfig } from '../core/models/generator';
 import { defaultDiffusionGanDiscriminatorConfig, defaultDiscriminatorConfig } from '../core/models/discriminator';
@@ -40,14 +50,23 @@ import { checkImageGanResumeMeta } from '../core/training/resumeStateCheck';
 import { DivergenceMonitor, checkSamples, checkWeights } from '../core/training/divergence';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { Rng } from '../core/rng';
-import { trainDataName } from '../core/data/catalog';
+import { DATASETS, flipsLeftRight, trainDataName } from '../core/data/catalog';
+import type { ImageDataset } from '../core/data/dataset';
+import { disposeCheckpoint, type ModelJson } from '../core/models/checkpoint';
+import type { Network } from '../core/models/network';
+import type { TrainingSettings } from '../worker/protocol';
+import { buildTrainer } from '../worker/trainingSession';
+import { DEFAULT_TRAINING_SETTINGS, TRAINING_LIMITS } from '../worker/trainingSettings';
 
 await leaveTsxRelay();
 
-const USAGE = `usage: npm run train -- --model ddgan --data mnist|emoji --T 1|2|4|8 --out DIR
-  [--recipe ddgan|diffusion-gan] [--iters N] [--batch B (1–512)] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M]
+const USAGE = `usage: npm run train -- --model ddgan --data mnist|emoji|icons --T 1|2|4|8 --out DIR
+  [--recipe ddgan|diffusion-gan] [--iters N (default 4000)] [--batch B (1–512)] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M]
   [--lr-g X] [--lr-d X] [--r1 GAMMA] [--r1-every N] [--ema X] [--step-weights W1,…,WT] [--seed S] [--g-base C] [--d-base C] [--name NAME]
-  ${BACKEND_USAGE}`;
+  ${BACKEND_USAGE}
+fine-tune a model as the tab does (its defaults: ${describeDefaults()}):
+  npm run train -- --model ddgan --init CHECKPOINT_DIR --data ${Object.keys(DATASETS).join('|')}|FOLDER --out DIR
+  [--recipe ddgan|diffusion-gan] [--iters N] [--batch B (1–${TRAINING_LIMITS.batch[1]})] [--lr-g X] [--lr-d X] [--r1 GAMMA] [--ema X] [--seed S] [--state STATE_DIR] [--save-every N] [--minutes M] [--name NAME]`;
 
 const args = parseCli(USAGE, { ...BACKEND_CLI_OPTIONS, ...stringOptions(TRAIN_DDGAN_FLAGS) });
 // reached with another --model only when run directly; src/cli/train.ts dispatches by --model
@@ -58,7 +77,6 @@ const f = flags(args, TRAIN_DDGAN_FLAGS);
 const out = path.resolve(f.out!);
 const stateDir = path.resolve(f.state ?? f.resume ?? `${out}.state`);
 const name = f.name ?? path.basename(out);
-const iters = f.iters;
 const deadline = f.minutes !== undefined ? Date.now() + f.minutes * 60_000 : Infinity;
 
 /** --step-weights (DD-GAN recipe only), checked against the run's T. */
@@ -75,14 +93,41 @@ function stepWeightsFor(runT: number, recipe: ImageGanRecipe): { stepWeights?: n
   return { stepWeights: weights };
 }
 
+/** The panel's fine-tune defaults, for --help. */
+function describeDefaults(): string {
+  const d = DEFAULT_TRAINING_SETTINGS;
+  return `${d.iterations} iterations, batch ${d.batch}, lr G ${d.lrG}, lr D ${d.lrD}, R1 γ ${d.r1Gamma}, EMA ${d.emaDecay}, seed ${d.seed}`;
+}
+
+/** A check of a flag that ends the CLI with its one-line message (exit 2). */
+async function orUsage<T>(check: () => T | Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (e) {
+    if (e instanceof UsageError) usageExit(e.message);
+    throw e;
+  }
+}
+
 // Everything about the run that can be checked without tensors, before the backend starts.
 const resume = f.resume !== undefined ? await readResumeState(f.resume, checkImageGanResumeMeta) : undefined;
-let dataName: string;
+const dataFlag = await orUsage(() => dataSourceFlag(f.data));
+/** A fine-tune's settings (the tab's), its checkpoint folder and generator. */
+let finetune: { settings: TrainingSettings; dir: string; meta: ModelJson; generator: ReturnType<typeof initGenerator> } | undefined;
+let source: TrainDataSource;
+let iters: number;
 let overrides: Partial<DdganTrainConfig> = {};
 let gConfigFresh: GeneratorConfig | undefined;
+/** The generator whose size and channels the data are fitted to (absent: a fresh run's data decide). */
+let fitTo: { imageSize: number; channels: number } | undefined;
 if (resume) {
+  if (f.init !== undefined) console.log(`--init ${f.init} ignored on resume: the state at ${resume.dir} holds the run's own weights`);
+  const savedTarget = (resume.files.meta.training as { targetIterations?: unknown } | undefined)?.targetIterations;
+  // Without --iters a resumed run goes on to the target it was started with.
+  iters = f.iters ?? (typeof savedTarget === 'number' && Number.isInteger(savedTarget) && savedTarget > 0 ? savedTarget : DEFAULT_ITERS);
   checkResumeIters(resume, iters);
-  dataName = resumeDataName(resume, f.data);
+  source = await orUsage(() => resumeDataSource(resume.dir, resume.files.meta.data, dataFlag, f.data));
+  fitTo = resume.files.meta.networks.generator as GeneratorConfig;
   const savedG = resume.files.meta.networks.generator as { T?: number; baseChannels?: number };
   const savedD = resume.files.meta.networks.discriminator as { baseChannels?: number };
   const savedConfig = resume.files.meta.trainConfig as { batch?: number; seed?: number };
@@ -98,8 +143,20 @@ if (resume) {
     ...(f['r1-every'] !== undefined ? { r1Every: f['r1-every'] } : {}),
     ...(f.ema !== undefined ? { emaDecay: f.ema } : {}),
   };
+} else if (f.init !== undefined) {
+  if (!dataFlag) usageExit(`--data is required with --init: ${DATA_CHOICES}`);
+  const dir = path.resolve(f.init);
+  const meta = await readCheckpointFlag('init', f.init);
+  const generator = await orUsage(() => initGenerator(f.init!, meta));
+  const settings = await orUsage(() => finetuneSettings(args, f));
+  finetune = { settings, dir, meta, generator };
+  source = dataFlag;
+  iters = settings.iterations;
+  fitTo = generator.config;
 } else {
-  dataName = trainDataName(f.data ?? 'mnist');
+  if (dataFlag?.kind === 'folder') usageExit(`--data ${f.data}: a folder of images is fitted to a model's size and channels: give the model to fine-tune with --init CHECKPOINT_DIR`);
+  source = dataFlag ?? { kind: 'builtin', name: trainDataName('mnist') };
+  iters = f.iters ?? DEFAULT_ITERS;
   gConfigFresh = defaultGeneratorConfig({ T: f.T, baseChannels: f['g-base'], zEmbedDim: 64, tEmbedDim: 64 });
   try {
     validateGeneratorConfig(gConfigFresh);
@@ -108,9 +165,14 @@ if (resume) {
   }
 }
 
-await useBackendFromArgs(args, USAGE);
-const data = await loadDataset(dataName);
+// The data before the backend: a folder with no usable image ends the run before it starts.
+const data: ImageDataset = fitTo
+  ? (await loadTrainingImages(source, fitTo.imageSize, fitTo.channels === 1 ? 1 : 3, (s) => console.log(`skipped ${s.name}: ${s.reason}`))).dataset
+  : await loadDataset((source as Extract<TrainDataSource, { kind: 'builtin' }>).name);
+if (source.kind === 'folder') console.log(`${data.count} image${data.count === 1 ? '' : 's'} from ${source.dir}, at ${data.size}×${data.size}×${data.channels}`);
 const channels = data.channels;
+
+await useBackendFromArgs(args, USAGE);
 
 let trainer: ImageGanTrainer;
 let wallSeconds = 0;
@@ -121,6 +183,18 @@ if (resume) {
   if (Object.keys(overrides).length) console.log(`changed on resume: ${JSON.stringify(overrides)}`);
   wallSeconds = Number((ck.meta.training as { wallSeconds?: number } | undefined)?.wallSeconds ?? 0);
   console.log(`resumed ${name} at iteration ${trainer.iteration} (${formatDuration(wallSeconds)} of training so far)`);
+} else if (finetune) {
+  // The checkpoint's generator is cloned by buildTrainer (as the worker's loaded model is):
+  // the loaded copy is freed once the trainer holds its own.
+  const ck = await loadCheckpointDir(finetune.dir);
+  try {
+    const built = buildTrainer({ kind: 'finetune' }, ck.networks[finetune.generator.key] as Network<GeneratorConfig>, data, finetune.settings);
+    trainer = built.trainer;
+    console.log(built.note);
+  } finally {
+    disposeCheckpoint(ck);
+  }
+  console.log(`fine-tuning ${finetune.meta.name} (${finetune.dir}) with the tab's settings: ${JSON.stringify(finetune.settings)}`);
 } else {
   const gConfig = { ...gConfigFresh!, channels };
   const dBase = f['d-base'];
@@ -132,7 +206,7 @@ if (resume) {
     r1Gamma: f.r1 ?? 0.05,
     r1Every: f['r1-every'] ?? 4,
     emaDecay: f.ema ?? 0.999,
-    flip: dataName === trainDataName('emoji'),
+    flip: source.kind === 'builtin' && flipsLeftRight(source.name),
     seed: f.seed ?? 0,
   };
   const recipe: ImageGanRecipe = f.recipe ?? 'ddgan';
@@ -161,18 +235,30 @@ const recent: TrainStepStats[] = [];
 const startIteration = trainer.iteration;
 const monitor = new DivergenceMonitor();
 
+/** The model a fine-tune started from (kept in model.json, and carried on by a resumed run). */
+const savedInit = resume?.files.meta.init as { name?: unknown; dir?: unknown } | undefined;
+const initFrom: { name: string; dir: string } | undefined = finetune
+  ? { name: finetune.meta.name, dir: finetune.dir }
+  : typeof savedInit?.name === 'string' && typeof savedInit.dir === 'string'
+    ? { name: savedInit.name, dir: savedInit.dir }
+    : undefined;
+
 function meta(extra: Record<string, unknown> = {}) {
   const last = recent.slice(-50);
   const avg = (key: 'ms' | 'lossD' | 'lossG' | 'dReal' | 'dFake') => last.reduce((a, s) => a + s[key], 0) / Math.max(1, last.length);
   const msPerIter = avg('ms');
   return {
     name,
-    description: `DD-GAN, T = ${trainer.schedule.T}, trained on ${data.name} by this project's trainer${isDiffusionGan ? ' with the Diffusion-GAN objective' : ''}`,
+    description: initFrom
+      ? `DD-GAN, T = ${trainer.schedule.T}, ${initFrom.name} fine-tuned on ${data.name} by this project's trainer${isDiffusionGan ? ' with the Diffusion-GAN objective' : ''}`
+      : `DD-GAN, T = ${trainer.schedule.T}, trained on ${data.name} by this project's trainer${isDiffusionGan ? ' with the Diffusion-GAN objective' : ''}`,
     createdAt: new Date().toISOString(),
     codeVersion: codeVersion(),
-    data: { name: data.name, count: data.count, size: data.size, channels: data.channels },
+    data: dataMeta(source, data),
+    ...(initFrom ? { init: initFrom } : {}),
     training: {
       iterations: trainer.iteration,
+      targetIterations: iters,
       batch,
       wallSeconds: Math.round(wallSeconds),
       backend: tf.getBackend(),

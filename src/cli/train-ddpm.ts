@@ -27,11 +27,11 @@ import { checkAdamMoments, checkOneOptimizerResumeMeta } from '../core/training/
 import { checkWeights } from '../core/training/divergence';
 import { sampleDdpm } from '../core/diffusion/ddpm';
 import { Rng } from '../core/rng';
-import { trainDataName } from '../core/data/catalog';
+import { flipsLeftRight, trainDataName } from '../core/data/catalog';
 
 await leaveTsxRelay();
 
-const USAGE = `usage: npm run train -- --model ddpm --data mnist|emoji --out DIR
+const USAGE = `usage: npm run train -- --model ddpm --data mnist|emoji|icons --out DIR
   [--iters N] [--batch B (1–512)] [--lr X] [--base C] [--resume STATE_DIR] [--state STATE_DIR] [--save-every N] [--minutes M] [--seed S]
   ${BACKEND_USAGE}`;
 const args = parseCli(USAGE, { ...BACKEND_CLI_OPTIONS, ...stringOptions(TRAIN_DDPM_FLAGS) });
@@ -80,7 +80,7 @@ if (resume) {
     defaultDdpmTrainConfig({
       batch: f.batch ?? 32,
       lr: f.lr ?? 5e-4,
-      flip: dataName === trainDataName('emoji'),
+      flip: flipsLeftRight(dataName),
       seed: f.seed ?? 0,
     }),
   );

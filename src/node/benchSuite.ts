@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageDataset } from '../core/data/dataset';
+import { scheduleFromMeta } from '../core/diffusion/denoiser';
 import { disposeCheckpoint, type LoadedCheckpoint, type ModelJson } from '../core/models/checkpoint';
 import { defaultDiscriminatorConfig, type DiscriminatorConfig } from '../core/models/discriminator';
 import { defaultEpsNetConfig, type EpsNetConfig } from '../core/models/epsNet';
@@ -316,9 +317,9 @@ export async function runBenchSuite(opts: BenchSuiteOptions = {}): Promise<Bench
               batch: opts.samplerBatch ?? (tiny ? 2 : 16),
               generatorSource: source,
               epsSource,
-              ddpmTimedSteps: opts.ddpmSteps ?? (tiny ? 2 : 20),
-              ddimSteps: 50,
-              ddimTimedSteps: tiny ? 2 : 50,
+              epsSchedule: epsCk ? scheduleFromMeta(epsCk.meta, eps.config) : undefined,
+              fullTimedSteps: opts.ddpmSteps ?? (tiny ? 2 : 20),
+              fewTimedSteps: tiny ? 2 : 50,
               repeats: longRepeats,
               warmupCalls,
             }),

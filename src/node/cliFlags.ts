@@ -9,7 +9,7 @@
  */
 import { DATASETS } from '../core/data/catalog';
 import { IMAGE_GAN_RECIPES } from '../core/training/imageGan';
-import { int, intIn, listOf, oneOf, positive, real, text } from './args';
+import { int, intIn, listOf, oneOf, positive, real, text, type Rule } from './args';
 
 export const MAX_TRAIN_BATCH = 512;
 export const MAX_SAMPLE_BATCH = 1000;
@@ -31,13 +31,21 @@ const TRAIN_COMMON = {
   minutes: positive(),
 } as const;
 
-/** `npm run train -- --model ddgan`. --data and --batch default to the resume state's, else mnist and 32. */
+/** --iters of a fresh DD-GAN run (a fine-tune's default is the tab's, a resumed run's its saved target). */
+export const DEFAULT_ITERS = 4000;
+
+/**
+ * `npm run train -- --model ddgan`. --data and --batch default to the resume state's, else
+ * mnist and 32; --data is also a folder of images (src/node/finetuneArgs.ts checks it).
+ * --init names a checkpoint to fine-tune; its settings then start from the tab's.
+ */
 export const TRAIN_DDGAN_FLAGS = {
   ...TRAIN_COMMON,
-  data: DATA,
+  data: { expects: `${Object.keys(DATASETS).join(', ')} or a folder of images`, parse: (t: string) => (t.trim() === '' ? undefined : t) } as Rule<string>,
+  init: PATH,
   T: [intIn([1, 2, 4, 8]), 4],
   recipe: oneOf(IMAGE_GAN_RECIPES),
-  iters: [ITERS, 4000],
+  iters: ITERS,
   batch: TRAIN_BATCH,
   state: PATH,
   resume: PATH,
@@ -107,8 +115,8 @@ export const EVAL_FLAGS = {
   classifier: PATH,
   'n-slow': int(4, MAX_SAMPLES),
   'n-guided': int(4, MAX_SAMPLES),
-  ddim: listOf(int(1, 1000)),
-  'guided-ddim': int(1, 1000),
+  'step-counts': listOf(int(1, 1000)),
+  'guided-steps': int(1, 1000),
   scales: listOf(real()),
   models: PATH,
   out: PATH,

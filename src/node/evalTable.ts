@@ -5,12 +5,15 @@
  * diversity in recall and class KL), plus a classifier-guidance table.
  *
  *   1. DD-GAN checkpoints: one row each (their own T).
- *   2. DDPM checkpoints: ancestral (all N steps) and DDIM with each of `ddimSteps` (η = 0).
+ *   2. DDPM checkpoints: every sampler of the core list for ε-networks
+ *      (src/core/diffusion/samplers/specs.ts): those that run all N steps (ancestral) once,
+ *      those with a step count (DDIM with η = 0, DPM-Solver++) at each of `steps`.
  *      Ancestral sampling costs N network calls per image (~200× a T = 4 DD-GAN sample), so
  *      it runs on `nSlow` images instead of n, and the table says so.
  *   3. Guidance (`nGuided` images per row): for each DD-GAN (T = 1 too: its one step is
- *      steered by the last-step guide, guidance.ts) and each DDPM with
- *      DDIM-`guidedDdimSteps`, every scale s in `scales`, targets cycling over the classes (sample i → class i mod 10), so
+ *      steered by the last-step guide, guidance.ts) and each DDPM with every step-count
+ *      sampler at `guidedSteps` (default: each sampler's own default), every scale s in
+ *      `scales`, targets cycling over the classes (sample i → class i mod 10), so
  *      precision and recall against the whole held-out split stay meaningful: judge accuracy
  *      (the judge, never the guide) should rise with s and recall fall.
  *
@@ -21,7 +24,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DATASETS } from '../core/data/catalog';
-import type { DdpmSampler } from '../core/diffusion/ddpm';
+import { defaultSpec, samplersOf, type SamplerEntry, type SamplerSpec } from '../core/diffusion/samplers/specs';
 import { DEFAULT_K } from '../core/metrics';
 import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
 import { loadCheckpointDirSettled } from './checkpointDir';
@@ -46,8 +49,10 @@ export interface TableOptions {
   readonly classifier?: string;
   /** The guide (default public/models/mnist-noisy-classifier); no guidance table without one. */
   readonly guide?: string;
-  readonly ddimSteps?: readonly number[];
-  readonly guidedDdimSteps?: number;
+  /** Step counts of the samplers that take one (DDIM, DPM-Solver++); default 50, 20, 10. */
+  readonly steps?: readonly number[];
+  /** Their step count in the guidance table (default: each sampler's default). */
+  readonly guidedSteps?: number;
   readonly scales?: readonly number[];
   readonly dataDir?: string;
   readonly log?: (line: string) => void;
@@ -82,7 +87,7 @@ export interface EvalTable {
   readonly notes: string[];
   readonly backend: string;
   readonly date: string;
-  readonly options: { n: number; nSlow: number; nGuided: number; batch: number; seed: number; ddimSteps: number[]; guidedDdimSteps: number; scales: number[] };
+  readonly options: { n: number; nSlow: number; nGuided: number; batch: number; seed: number; steps: number[]; guidedSteps: number | null; scales: number[] };
 }
 
 interface Found {
@@ -139,8 +144,8 @@ export async function evaluationTable(opts: TableOptions): Promise<EvalTable> {
   const nGuided = opts.nGuided ?? Math.min(n, 200);
   const batch = opts.batch ?? 250;
   const seed = opts.seed ?? 0;
-  const ddimSteps = [...(opts.ddimSteps ?? [50, 20, 10])];
-  const guidedDdimSteps = opts.guidedDdimSteps ?? ddimSteps[0] ?? 50;
+  const steps = [...(opts.steps ?? [50, 20, 10])];
+  const guidedSteps = opts.guidedSteps ?? null;
   const scales = [...(opts.scales ?? [0, 1, 2, 5, 10])];
   for (const v of [n, nSlow, nGuided]) if (!Number.isInteger(v) || v < 4) throw new RangeError(`sample counts must be whole numbers ≥ 4, got ${v}`);
   const modelsDir = path.resolve(opts.modelsDir ?? DEFAULT_MODELS_DIR);
@@ -162,13 +167,15 @@ export async function evaluationTable(opts: TableOptions): Promise<EvalTable> {
       const ck = await loadCheckpointDirSettled(m.dir);
       try {
         if (typeof ck.meta.loadWarning === 'string') notes.push(`${m.name}: ${ck.meta.loadWarning}`);
-        const runs: { sampler?: DdpmSampler; n: number }[] =
+        const runs: { sampler?: SamplerSpec; n: number }[] =
           m.kind === 'ddgan'
             ? [{ n }]
-            : [{ sampler: { kind: 'ancestral' }, n: nSlow }, ...ddimSteps.map((steps) => ({ sampler: { kind: 'ddim', steps, eta: 0 } as DdpmSampler, n }))];
+            : samplersOf('ddpm').flatMap((info) =>
+                takesSteps(info) ? steps.map((count) => ({ sampler: defaultSpec(info.kind, { steps: count }), n })) : [{ sampler: defaultSpec(info.kind), n: nSlow }],
+              );
         for (const run of runs) {
           const source = sourceOf(ck, run.sampler);
-          log(`${m.name}: ${run.sampler ? run.sampler.kind : 'DD-GAN'} …`);
+          log(`${m.name}: ${source.sampler.label} …`);
           const report = await evaluateSource(source, ck.meta, j, { n: run.n, batch, seed, log });
           rows.push(row(report));
           if (!floor && report.n === n) {
@@ -176,7 +183,7 @@ export async function evaluationTable(opts: TableOptions): Promise<EvalTable> {
             floor = { n, fd: r.fd, precision: r.precision, recall: r.recall, classKl: r.classes.klToUniform };
           }
         }
-        if (guide) await guidedRows(ck, m, j, guide, { n: nGuided, batch, seed, scales, guidedDdimSteps, log }, guided);
+        if (guide) await guidedRows(ck, m, j, guide, { n: nGuided, batch, seed, scales, guidedSteps, log }, guided);
       } finally {
         disposeCheckpoint(ck);
       }
@@ -200,28 +207,33 @@ export async function evaluationTable(opts: TableOptions): Promise<EvalTable> {
     notes,
     backend: tf.getBackend(),
     date: new Date().toISOString(),
-    options: { n, nSlow, nGuided, batch, seed, ddimSteps, guidedDdimSteps, scales },
+    options: { n, nSlow, nGuided, batch, seed, steps, guidedSteps, scales },
   };
 }
+
+/** A sampler with a step count (DDIM, DPM-Solver++), as opposed to one that runs all N steps. */
+const takesSteps = (info: SamplerEntry): boolean => 'steps' in info.params;
 
 async function guidedRows(
   ck: LoadedCheckpoint,
   m: Found,
   j: JudgeContext,
   guide: LoadedGuide,
-  o: { n: number; batch: number; seed: number; scales: number[]; guidedDdimSteps: number; log: (line: string) => void },
+  o: { n: number; batch: number; seed: number; scales: number[]; guidedSteps: number | null; log: (line: string) => void },
   out: GuidedRow[],
 ): Promise<void> {
-  let source: ImageSource;
-  if (m.kind === 'ddgan') {
-    source = sourceOf(ck);
-  } else {
-    source = sourceOf(ck, { kind: 'ddim', steps: o.guidedDdimSteps, eta: 0 });
-  }
-  for (const scale of o.scales) {
-    o.log(`${m.name}: guided, s = ${scale} …`);
-    const r = await evaluateSource(source, ck.meta, j, { n: o.n, batch: o.batch, seed: o.seed, guide: { loaded: guide, classes: 'all', scale }, log: o.log });
-    out.push({ ...row(r), scale, judgeAccuracy: r.guidance!.judgeAccuracy, classifierCalls: r.guidance!.classifierCalls });
+  const sources: ImageSource[] =
+    m.kind === 'ddgan'
+      ? [sourceOf(ck)]
+      : samplersOf('ddpm')
+          .filter(takesSteps)
+          .map((info) => sourceOf(ck, defaultSpec(info.kind, o.guidedSteps === null ? {} : { steps: o.guidedSteps })));
+  for (const source of sources) {
+    for (const scale of o.scales) {
+      o.log(`${m.name}: ${source.sampler.label} guided, s = ${scale} …`);
+      const r = await evaluateSource(source, ck.meta, j, { n: o.n, batch: o.batch, seed: o.seed, guide: { loaded: guide, classes: 'all', scale }, log: o.log });
+      out.push({ ...row(r), scale, judgeAccuracy: r.guidance!.judgeAccuracy, classifierCalls: r.guidance!.classifierCalls });
+    }
   }
 }
 

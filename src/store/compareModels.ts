@@ -3,12 +3,58 @@
  * which checkpoints to compare, the DD-GAN family of the T ablation, the stored quality
  * metrics that belong to each row, and the speed-up one row has over another.
  */
+import {
+  defaultSpec,
+  fitSpec,
+  infoOf,
+  metricKeysFor,
+  samplersOf,
+  specShortLabel,
+  type DdpmSamplerSpec,
+  type SamplerKind,
+  type SamplerSpec,
+} from '../core/diffusion/samplers/specs';
 import type { AuxiliaryEntry, ModelIndexEntry } from './modelCatalog';
-import type { CompareRowView } from './types';
-import type { CompareSamplerKind } from '../worker/protocol';
+import type { CompareBaseline, CompareRowView } from './types';
 
-/** DDIM's step count in the trilemma row (at most the ε-net's N). */
-export const DDIM_STEPS = 50;
+/** The ε-net length assumed for a label when no DDPM ships (the DESIGN's N). */
+const DEFAULT_DDPM_STEPS = 1000;
+
+/**
+ * The DDPM samplers the trilemma run can put beside the DD-GAN, one per sampler of the
+ * core list (src/core/diffusion/samplers/specs.ts), at its default parameters and picked
+ * when its entry says so (DDIM-50 and ancestral DDPM: yes; DPM-Solver++: the user's pick).
+ */
+export function defaultBaselines(): CompareBaseline[] {
+  return samplersOf('ddpm').map((info) => ({ spec: defaultSpec(info.kind) as DdpmSamplerSpec, on: info.compare?.on ?? false }));
+}
+
+/** `spec` as run on an ε-net of `steps` steps (null: none ships; the DESIGN's N is assumed). */
+export function fittedSpec<S extends SamplerSpec>(spec: S, steps: number | null): S {
+  return fitSpec(spec, steps ?? DEFAULT_DDPM_STEPS);
+}
+
+/** A row's title: 'DD-GAN T = 4', 'DDIM-50', 'DDPM-1000', 'DPM-Solver++ 20'. */
+export function samplerRowLabel(spec: SamplerSpec, model: { readonly T?: number; readonly steps?: number | null } | null): string {
+  if (spec.kind === 'ddgan') return model?.T ? `DD-GAN T = ${model.T}` : 'DD-GAN';
+  const N = model?.steps ?? DEFAULT_DDPM_STEPS;
+  return specShortLabel(fittedSpec(spec, N), N);
+}
+
+/** Where the row's checkpoint keeps this sampler's stored metrics (samplers/specs.ts `metricKeysFor`). */
+export function rowMetricKeys(spec: SamplerSpec, steps: number | null): readonly string[] {
+  const N = steps ?? DEFAULT_DDPM_STEPS;
+  return metricKeysFor(spec.kind === 'ddgan' ? spec : fittedSpec(spec, N), N);
+}
+
+/** The samplers class control can steer: DD-GAN and the DDPM samplers with a step count (not all N steps). */
+export function guidableSamplers(): SamplerKind[] {
+  return [...samplersOf('ddgan'), ...samplersOf('ddpm').filter((i) => 'steps' in i.params)].map((i) => i.kind);
+}
+
+/** The name a sampler kind goes by in tables ('DD-GAN', 'DDIM', 'DPM-Solver++ (2M)'). */
+export const samplerName = (kind: SamplerKind): string => infoOf(kind).name;
+
 /** The T values of the ablation table (DESIGN: T ∈ {1, 2, 4, 8}). */
 export const ABLATION_T = [1, 2, 4, 8] as const;
 
@@ -110,16 +156,6 @@ export interface RowMetrics {
   readonly samplerUnstated: boolean;
 }
 
-/**
- * Where a DDPM checkpoint may keep per-sampler metrics, most specific first. `npm run eval`
- * stores them under `samplers.<its sampler label>` (src/node/sample.ts `samplerLabel`).
- */
-const SAMPLER_PREFIXES: Record<CompareSamplerKind, readonly string[]> = {
-  ddgan: [''],
-  ddim: ['samplers.DDIM-50 (η = 0)', 'ddim50', 'ddim-50', 'ddim', 'samplers.ddim50', 'samplers.ddim'],
-  ancestral: ['samplers.DDPM-1000 ancestral', 'ddpm1000', 'ddpm-1000', 'ancestral', 'ddpm', 'samplers.ancestral', 'samplers.ddpm1000'],
-};
-
 function valuesAt(metrics: Readonly<Record<string, number>>, prefix: string): Partial<Record<QualityMetric, number>> {
   const out: Partial<Record<QualityMetric, number>> = {};
   for (const k of QUALITY_METRICS) {
@@ -131,16 +167,17 @@ function valuesAt(metrics: Readonly<Record<string, number>>, prefix: string): Pa
 
 /**
  * The stored metrics of a row's checkpoint for its sampler, or null when the checkpoint
- * was never evaluated. DDPM numbers are looked up per sampler first (`ddim50.…`,
- * `ddpm1000.…`), then at the top level, flagged as not saying which sampler.
+ * was never evaluated. `keys` are the row's metric prefixes (`rowMetricKeys`: '' for a
+ * DD-GAN; `samplers.<label>` and older keys for a DDPM), tried in order; a DDPM's
+ * top-level numbers come last, flagged as not saying which sampler.
  */
-export function rowMetrics(metrics: Readonly<Record<string, number>> | undefined, sampler: CompareSamplerKind): RowMetrics | null {
+export function rowMetrics(metrics: Readonly<Record<string, number>> | undefined, keys: readonly string[]): RowMetrics | null {
   if (!metrics) return null;
-  for (const prefix of SAMPLER_PREFIXES[sampler]) {
+  for (const prefix of keys) {
     const values = valuesAt(metrics, prefix);
     if (Object.keys(values).length > 0) return { values, source: prefix, samplerUnstated: false };
   }
-  if (sampler !== 'ddgan') {
+  if (!keys.includes('')) {
     const values = valuesAt(metrics, '');
     if (Object.keys(values).length > 0) return { values, source: '', samplerUnstated: true };
   }

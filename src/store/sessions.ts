@@ -17,14 +17,14 @@
  * No runtime imports beyond plain code: the worker and the UI both load this file.
  */
 import { EMOJI_CATEGORIES } from '../core/data/catalog';
-import type { IterationStats, TrainingData, TrainingSettings, TrainingState } from '../worker/protocol';
+import type { EmojiSet, IterationStats, TrainingData, TrainingSettings, TrainingState } from '../worker/protocol';
 import { settingsProblems } from '../worker/trainingSettings';
 import type { TrainSeries } from './types';
 
 export const SESSION_FORMAT = 'ddgan-web-session/1';
 
 /** Built-in sets are stored as the choice (refetched on resume), uploads as pixels. */
-export type SavedData = Exclude<TrainingData, { kind: 'mnist' | 'emoji' }> | { readonly kind: 'mnist'; readonly digits: readonly number[] } | { readonly kind: 'emoji'; readonly category: number | null; readonly search: string };
+export type SavedData = Exclude<TrainingData, { kind: 'mnist' | 'emoji' }> | { readonly kind: 'mnist'; readonly digits: readonly number[] } | { readonly kind: 'emoji'; readonly category: number | null; readonly search: string; readonly set?: EmojiSet };
 
 export interface SavedPreview {
   readonly iteration: number;
@@ -32,6 +32,8 @@ export interface SavedPreview {
   readonly batch: number;
   readonly width: number;
   readonly height: number;
+  /** Per sample, the index of its nearest upload (runs on uploads; absent in older sessions). */
+  readonly nearest?: readonly number[];
 }
 
 export interface SessionSummary {
@@ -130,14 +132,14 @@ export function sliceSeries(s: TrainSeries, iteration = Infinity): TrainSeries {
 export function savedDataOf(d: TrainingData): SavedData {
   if (d.kind === 'pixels') return d;
   if (d.kind === 'mnist') return { kind: 'mnist', digits: d.digits };
-  return { kind: 'emoji', category: d.category, search: d.search };
+  return { kind: 'emoji', category: d.category, search: d.search, ...(d.set === 'icons' ? { set: d.set } : {}) };
 }
 
 export function dataLabel(d: SavedData): string {
   if (d.kind === 'pixels') return `${d.count} uploaded image${d.count === 1 ? '' : 's'}`;
   if (d.kind === 'mnist') return d.digits.length === 10 ? 'MNIST, all digits' : `MNIST digit${d.digits.length === 1 ? '' : 's'} ${d.digits.join(', ')}`;
   const category = d.category === null ? 'all emoji' : `emoji: ${EMOJI_CATEGORIES[d.category] ?? `category ${d.category}`}`;
-  return `${category}${d.search ? ` matching “${d.search}”` : ''}`;
+  return `${category}${d.search ? ` matching “${d.search}”` : ''}${d.set === 'icons' ? ' (three styles)' : ''}`;
 }
 
 export function summarize(s: SavedSession): SessionSummary {

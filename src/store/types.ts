@@ -2,19 +2,20 @@
  * The app state's shape, shared by the slices (src/store/slices/*) and the UI. Plain data
  * only: frames are RGBA bytes, never tensors; nothing here runs model code (DESIGN §1).
  */
+import type { FewshotSet } from '../core/data/fewshot';
 import type { AuxiliaryEntry, ModelIndexEntry, SkippedModel } from './modelCatalog';
 import type { Frame, Trajectory, View } from './history';
 import type { BatchSize } from './settings';
 import type { SessionStorage, SessionSummary } from './sessions';
 import type { SessionLocks } from './sessionLocks';
 import type { SelectableSet } from '../core/data/selection';
+import type { DdpmSamplerSpec, SamplerKind } from '../core/diffusion/samplers/specs';
 import type { NumericSetting } from '../worker/trainingSettings';
 import type {
   BackendRequest,
   CompareJudgeStats,
   CompareOrder,
   ComparePreview,
-  CompareSamplerKind,
   EngineApi,
   EngineMemory,
   InitResult,
@@ -22,6 +23,7 @@ import type {
   ProbeGeneratorResult,
   ProbeProgress,
   SerializedError,
+  EmojiSet,
   TrainingCheckpoint,
   TrainingRecipe,
   TrainingSettings,
@@ -187,6 +189,8 @@ export interface PreviewFrame {
   readonly batch: number;
   readonly width: number;
   readonly height: number;
+  /** Per sample, the index into the run's `runUploads` of its nearest upload (runs on uploads only). */
+  readonly nearest?: readonly number[];
 }
 
 /**
@@ -229,6 +233,8 @@ export interface TrainSlice {
   readonly digits: readonly number[];
   readonly emojiCategory: number | null;
   readonly emojiSearch: string;
+  /** Which emoji images: Twemoji alone ('emoji') or three styles of each ('icons'). */
+  readonly emojiSet: EmojiSet;
   readonly init: 'finetune' | 'scratch';
   readonly settings: TrainingSettings;
   readonly status: TrainStatus;
@@ -258,6 +264,12 @@ export interface TrainSlice {
    * never be the current status for long; `savedIteration` still says what is kept.
    */
   readonly autosave: { readonly status: 'idle' | 'saving' | 'saved' | 'error'; readonly iteration: number; readonly message: string | null; readonly savedIteration: number | null };
+  /**
+   * The ready-made few-shot sets offered beside the uploads (16 icons of one theme in a style
+   * the base never saw); null until read, with `sampleSetsError` set when they cannot be.
+   */
+  readonly sampleSets: readonly FewshotSet[] | null;
+  readonly sampleSetsError: string | null;
   /** Images the built-in choice (MNIST digits, emoji filter) selects, of how many; null while unknown. */
   readonly selection: { readonly count: number; readonly total: number } | null;
   /** Why a value typed into a setting field was refused (the field keeps the last valid value). */
@@ -266,6 +278,11 @@ export interface TrainSlice {
   readonly modelName: string | null;
   /** Set when the run was brought back by itself after a reload or a crash: what came back. */
   readonly restored: string | null;
+  /**
+   * The uploads the current (or last) run trains on, in the order the worker received them
+   * (null for a built-in data set): what a preview's `nearest` indices point at.
+   */
+  readonly runUploads: readonly UploadItem[] | null;
 }
 
 export type LabStatus = 'idle' | 'starting' | ToyLabState | 'error';
@@ -321,13 +338,18 @@ export interface LabSlice {
 export type CompareRowStatus = 'missing' | 'waiting' | 'loading' | 'running' | 'done' | 'error' | 'cancelled';
 
 export interface CompareRowView {
-  /** 'ddgan' | 'ddim' | 'ddpm' in the trilemma run, `t<T>-<model>` in the ablation, 'guided'. */
+  /**
+   * The sampler's id in the trilemma run ('ddgan', 'ddim', 'dpm-solver', 'ddpm' for
+   * ancestral; core samplers/specs.ts), `t<T>-<model>` in the ablation, 'guided'.
+   */
   readonly id: string;
-  /** 'DD-GAN T = 4', 'DDIM-50', 'DDPM-1000'. */
+  /** 'DD-GAN T = 4', 'DDIM-50', 'DPM-Solver++ 20', 'DDPM-1000'. */
   readonly label: string;
   /** Catalog name of the checkpoint ('' when missing). */
   readonly model: string;
-  readonly sampler: CompareSamplerKind;
+  readonly sampler: SamplerKind;
+  /** Where the checkpoint's stored metrics for this sampler are (compareModels.ts `rowMetricKeys`). */
+  readonly metricKeys: readonly string[];
   readonly status: CompareRowStatus;
   /** Network calls of the whole run (= its steps); known once the row starts. */
   readonly steps: number;
@@ -370,7 +392,7 @@ export interface CompareRunView {
 export interface GuidedPoint {
   readonly digit: number;
   readonly scale: number;
-  readonly sampler: CompareSamplerKind;
+  readonly sampler: SamplerKind;
   readonly model: string;
   readonly batch: number;
   readonly seed: number;
@@ -379,7 +401,12 @@ export interface GuidedPoint {
   readonly confidence: number;
 }
 
-export type GuidedSampler = 'ddgan' | 'ddim';
+/** A DDPM sampler the trilemma run may put beside the DD-GAN, with its parameters. */
+export interface CompareBaseline {
+  readonly spec: DdpmSamplerSpec;
+  /** Whether the user picked it for the run. */
+  readonly on: boolean;
+}
 
 export interface CompareSettings {
   /** Images per row (1..COMPARE_LIMITS.batch). */
@@ -390,18 +417,21 @@ export interface CompareSettings {
   /** Chosen checkpoints by catalog name; null: the default pick (compareModels.ts). */
   readonly ddgan: string | null;
   readonly ddpm: string | null;
+  /** The DDPM samplers of the trilemma run, one per sampler of the core list (compareModels.ts `defaultBaselines`). */
+  readonly baselines: readonly CompareBaseline[];
   /** Class control: the digit, the guidance scale s and the sampler it steers. */
   readonly digit: number;
   /** Class control's own images per batch and seed (1..COMPARE_LIMITS.batch). */
   readonly guidedBatch: number;
   readonly guidedSeed: number;
   readonly scale: number;
-  readonly guidedSampler: GuidedSampler;
+  /** DD-GAN or a DDPM sampler with a step count (compareModels.ts `guidableSamplers`); its steps are its baseline's. */
+  readonly guidedSampler: SamplerKind;
 }
 
 export interface CompareSlice {
   readonly settings: CompareSettings;
-  /** DD-GAN T = 4 vs DDIM-50 vs DDPM-1000 on the same seed. */
+  /** DD-GAN T = 4 vs the picked DDPM samplers (DDIM-50, DDPM-1000, …) on the same seed. */
   readonly trilemma: CompareRunView;
   /** One small grid per DD-GAN T of the family. */
   readonly ablation: CompareRunView;
@@ -447,11 +477,17 @@ export interface AppActions {
   runProbe(): Promise<void>;
   /** Reads and decodes files (in the worker); bad ones become problems, the rest load. */
   addFiles(files: readonly UploadSource[]): Promise<void>;
+  /** Reads the list of ready-made few-shot sets (once; again after a failure). */
+  loadSampleSets(): Promise<void>;
+  /** Adds the images of one ready-made few-shot set to the uploads, as files would be. */
+  addSampleSet(name: string): Promise<void>;
   removeUpload(id: number): void;
   clearUploads(): void;
   setDataSource(source: DataSource): void;
   setDigits(digits: readonly number[]): void;
   setEmojiFilter(category: number | null, search: string): void;
+  /** Twemoji alone or three styles of each emoji (the category and search apply to both). */
+  setEmojiSet(set: EmojiSet): void;
   setTrainInit(init: 'finetune' | 'scratch'): void;
   setTrainSettings(patch: Partial<TrainingSettings>): void;
   startTraining(): Promise<void>;
@@ -516,6 +552,8 @@ export interface StoreEnv {
   /** Absolute URL of models/index.json; model folders resolve against it. */
   readonly indexUrl: string;
   fetchJson(url: string): Promise<unknown>;
+  /** The bytes at `url` (default: fetch); throws on a failed response. */
+  fetchBytes?(url: string): Promise<ArrayBuffer>;
   /** Uniform in [0, 1), for random seeds. */
   random(): number;
   /**
@@ -529,7 +567,7 @@ export interface StoreEnv {
    */
   readonly locks?: SessionLocks | null;
   /** Labels and names of a built-in data set, to count a selection (default: fetched from the app's data/). */
-  datasetIndex?(name: 'mnist-train' | 'emoji'): Promise<SelectableSet>;
+  datasetIndex?(name: 'mnist-train' | 'emoji' | 'icons-train'): Promise<SelectableSet>;
   /** ISO time stamp (tests inject a fixed clock). */
   now?(): string;
 }

@@ -12,7 +12,8 @@
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { canCompare, isCompareBusy } from '../store/store';
-import { ABLATION_T, DDIM_STEPS, ablationTable, compareChoices, datasetLabel, rowMetrics, type QualityMetric } from '../store/compareModels';
+import { infoOf } from '../core/diffusion/samplers/specs';
+import { ABLATION_T, ablationTable, compareChoices, datasetLabel, guidableSamplers, rowMetricKeys, rowMetrics, samplerName, samplerRowLabel, type QualityMetric } from '../store/compareModels';
 import { COMPARE_LIMITS } from '../worker/protocol';
 import { ErrorBox, NumberField, StatusPill } from './common';
 import { CompareRow } from './CompareRow';
@@ -72,7 +73,7 @@ export function AblationSection() {
                 ];
               }
               return models.map((m) => {
-                const v = rowMetrics(m.metrics, 'ddgan')?.values;
+                const v = rowMetrics(m.metrics, rowMetricKeys({ kind: 'ddgan' }, null))?.values;
                 return (
                   <tr key={m.name} data-testid={`ablation-t-${T}`} data-missing="false" data-model={m.name} data-evaluated={String(v !== undefined)}>
                     <td>{T}</td>
@@ -183,21 +184,22 @@ export function ClassControlSection() {
           </label>
           <fieldset className="segmented" aria-label="Sampler">
             <legend>Sampler</legend>
-            <label className={settings.guidedSampler === 'ddgan' ? 'on' : ''}>
-              <input type="radio" name="guided-sampler" data-testid="guided-sampler-ddgan" checked={settings.guidedSampler === 'ddgan'} onChange={() => actions.setCompareSettings({ guidedSampler: 'ddgan' })} />
-              DD-GAN{choice.ddgan ? ` T = ${choice.ddgan.T}` : ''}
-            </label>
-            <label className={settings.guidedSampler === 'ddim' ? 'on' : ''}>
-              <input
-                type="radio"
-                name="guided-sampler"
-                data-testid="guided-sampler-ddim"
-                disabled={!choice.ddpm}
-                checked={settings.guidedSampler === 'ddim'}
-                onChange={() => actions.setCompareSettings({ guidedSampler: 'ddim' })}
-              />
-              DDIM-{choice.ddpm ? Math.min(DDIM_STEPS, choice.ddpm.steps ?? DDIM_STEPS) : DDIM_STEPS}
-            </label>
+            {guidableSamplers().map((kind) => {
+              const spec = kind === 'ddgan' ? { kind } : settings.baselines.find((b) => b.spec.kind === kind)?.spec;
+              return (
+                <label key={kind} className={settings.guidedSampler === kind ? 'on' : ''} title={infoOf(kind).about}>
+                  <input
+                    type="radio"
+                    name="guided-sampler"
+                    data-testid={`guided-sampler-${infoOf(kind).id}`}
+                    disabled={kind !== 'ddgan' && !choice.ddpm}
+                    checked={settings.guidedSampler === kind}
+                    onChange={() => actions.setCompareSettings({ guidedSampler: kind })}
+                  />
+                  {spec ? samplerRowLabel(spec, kind === 'ddgan' ? choice.ddgan : choice.ddpm) : samplerName(kind)}
+                </label>
+              );
+            })}
           </fieldset>
           <NumberField label="Batch" testId="guided-batch" value={settings.guidedBatch} min={1} max={COMPARE_LIMITS.batch} onChange={(guidedBatch) => actions.setCompareSettings({ guidedBatch })} />
           <NumberField label="Seed" testId="guided-seed" value={settings.guidedSeed} min={0} max={0xffffffff} onChange={(guidedSeed) => actions.setCompareSettings({ guidedSeed })} />
@@ -247,7 +249,7 @@ export function ClassControlSection() {
                 <tr key={i} data-scale={p.scale} data-accuracy={p.accuracy ?? ''} data-diversity={p.diversity ?? ''}>
                   <td>{p.scale}</td>
                   <td>{p.digit}</td>
-                  <td>{p.sampler === 'ddgan' ? 'DD-GAN' : 'DDIM'}</td>
+                  <td>{samplerName(p.sampler)}</td>
                   <td>{p.batch}</td>
                   <td>{p.seed}</td>
                   <td>{pct(p.accuracy)}</td>

@@ -1,17 +1,20 @@
 /**
  * The Compare view: the generative learning trilemma side by side. The same seed and batch
- * go through DD-GAN (T = 4), DDIM-50 and ancestral DDPM-1000; each row fills its own grid
- * live with its step count (= NFE), wall time and images per second, next to the quality
- * metrics stored with its checkpoint. The DD-GAN row finishes long before the DDPM row; the
- * speed-up is shown as soon as DD-GAN is done (a lower bound while DDPM still runs). Below:
- * the T ablation and class control (CompareLabs.tsx).
+ * go through DD-GAN (T = 4) and the DDPM samplers the user picks from the core list
+ * (DDIM-50 and ancestral DDPM-1000 by default, DPM-Solver++ with its step count, …); each
+ * row fills its own grid live with its step count (= NFE), wall time and images per
+ * second, next to the quality metrics stored with its checkpoint. The DD-GAN row finishes
+ * long before the DDPM rows; each speed-up is shown as soon as DD-GAN is done (a lower
+ * bound while the other row still runs). Below: the T ablation and class control
+ * (CompareLabs.tsx).
  *
  * Components only read the store and call its actions; the sampling runs in the worker.
  */
 import { useShallow } from 'zustand/react/shallow';
+import { infoOf } from '../core/diffusion/samplers/specs';
 import { canCompare, isCompareBusy } from '../store/store';
-import { baselinesFor, compareChoices, datasetLabel, noBaselineReason, speedup, type Speedup } from '../store/compareModels';
-import type { CompareRowView, CompareSettings } from '../store/types';
+import { baselinesFor, compareChoices, datasetLabel, noBaselineReason, samplerRowLabel, speedup, type Speedup } from '../store/compareModels';
+import type { CompareBaseline, CompareRowView, CompareSettings } from '../store/types';
 import { COMPARE_LIMITS } from '../worker/protocol';
 import { ErrorBox, NumberField, StatusPill, fmtMs } from './common';
 import { CompareRow } from './CompareRow';
@@ -95,6 +98,7 @@ function CompareSettingsForm({ busy }: { busy: boolean }) {
         <NumberField label="Batch" testId="compare-batch" value={settings.batch} min={1} max={COMPARE_LIMITS.batch} onChange={(batch) => set({ batch })} />
         <NumberField label="Seed" testId="compare-seed" value={settings.seed} min={0} max={0xffffffff} onChange={(seed) => set({ seed })} />
       </div>
+      <BaselinePicker baselines={settings.baselines} ddpm={choice.ddpm} onChange={(baselines) => set({ baselines })} />
       <div className="lab-choices">
         <Segmented
           legend="Order"
@@ -121,6 +125,41 @@ function CompareSettingsForm({ busy }: { busy: boolean }) {
   );
 }
 
+/**
+ * The DDPM rows beside the DD-GAN: one checkbox per sampler of the core list, and a step
+ * count for those that take one (DDIM, DPM-Solver++).
+ */
+function BaselinePicker({ baselines, ddpm, onChange }: { baselines: readonly CompareBaseline[]; ddpm: { readonly steps: number | null } | null; onChange(b: CompareBaseline[]): void }) {
+  const update = (i: number, b: Partial<CompareBaseline>): void => onChange(baselines.map((x, j) => (j === i ? { ...x, ...b } : x)));
+  return (
+    <fieldset className="lab-choices compare-baselines" aria-label="DDPM rows">
+      <legend>DDPM rows</legend>
+      {baselines.map((b, i) => {
+        const info = infoOf(b.spec.kind);
+        const steps = info.params.steps;
+        return (
+          <span key={b.spec.kind} className="field compare-baseline" title={`${info.name}: ${info.about}`}>
+            <label>
+              <input type="checkbox" data-testid={`compare-pick-${info.id}`} checked={b.on} onChange={(e) => update(i, { on: e.target.checked })} />{' '}
+              {samplerRowLabel(b.spec, ddpm)}
+            </label>
+            {steps && 'steps' in b.spec && (
+              <NumberField
+                label="steps"
+                testId={`compare-steps-${info.id}`}
+                value={b.spec.steps}
+                min={steps.min}
+                max={Math.min(steps.max, ddpm?.steps ?? steps.max)}
+                onChange={(n) => update(i, { spec: { ...b.spec, steps: n } as CompareBaseline['spec'] })}
+              />
+            )}
+          </span>
+        );
+      })}
+    </fieldset>
+  );
+}
+
 export function ComparePanel() {
   const run = useApp((s) => s.compare.trilemma);
   const ready = useApp(canCompare);
@@ -140,8 +179,9 @@ export function ComparePanel() {
         <StatusPill testId="compare-status" state={run.status} />
       </div>
       <p className="muted small">
-        The same seed and batch through DD-GAN (a handful of large denoising steps, each a conditional GAN), DDIM (50 steps of a DDPM ε-network) and
-        ancestral DDPM (all its 1000 steps). Each network call is one NFE; the wall time of a row counts only its own turns on the device.
+        The same seed and batch through DD-GAN (a handful of large denoising steps, each a conditional GAN) and the DDPM ε-network with the
+        samplers picked below: DDIM (50 steps), DPM-Solver++ (a second-order ODE solver, 10–20 steps) and ancestral DDPM (all its 1000 steps).
+        Each network call is one NFE; the wall time of a row counts only its own turns on the device.
       </p>
       {catalogStatus === 'ready' && (!choice.ddgan || !choice.ddpm) && (
         <p className="warning" role="status" data-testid="compare-missing">
@@ -164,8 +204,11 @@ export function ComparePanel() {
         )}
       </div>
       {run.error && <ErrorBox testId="compare-error" error={run.error} />}
-      <SpeedupLine label={byId('ddpm')?.label ?? 'DDPM'} s={speedup(byId('ddgan'), byId('ddpm'))} testId="compare-speedup-ddpm" />
-      <SpeedupLine label={byId('ddim')?.label ?? 'DDIM'} s={speedup(byId('ddgan'), byId('ddim'))} testId="compare-speedup-ddim" />
+      {run.rows
+        .filter((r) => r.id !== 'ddgan')
+        .map((r) => (
+          <SpeedupLine key={r.id} label={r.label} s={speedup(byId('ddgan'), r)} testId={`compare-speedup-${r.id}`} />
+        ))}
       {run.rows.length > 0 && (
         <div className="compare-rows">
           {run.rows.map((r) => (

@@ -15,8 +15,8 @@ import { METRIC_INFO } from './metricLabels';
 const fmtRate = (v: number | null): string => (v === null || !Number.isFinite(v) ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /** The stored metrics of the row's checkpoint for its sampler, or that none were measured yet. */
-export function StoredMetrics({ row, metrics, testId }: { row: Pick<CompareRowView, 'sampler' | 'label'>; metrics: Readonly<Record<string, number>> | undefined; testId: string }) {
-  const m = rowMetrics(metrics, row.sampler);
+export function StoredMetrics({ row, metrics, testId }: { row: Pick<CompareRowView, 'metricKeys' | 'label'>; metrics: Readonly<Record<string, number>> | undefined; testId: string }) {
+  const m = rowMetrics(metrics, row.metricKeys);
   if (!m) {
     return (
       <p className="muted small" data-testid={testId} data-evaluated="false">

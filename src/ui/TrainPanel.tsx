@@ -1,7 +1,8 @@
 /**
  * Fine-tune in the tab: the data (uploads by drop, picker, folder or paste; or built-in
  * MNIST digits / emoji), a compact settings panel, play / pause / step / stop, and the live
- * view (loss chart, rates, ETA, fixed-noise previews with a scrubbable strip). Components
+ * view (loss chart, rates, ETA, fixed-noise previews with a scrubbable strip and, on
+ * uploads, each sample beside its nearest upload). Components
  * only read the store and call its actions; decoding and training run in the worker.
  * The upload controls live in UploadSection.tsx.
  */
@@ -10,15 +11,15 @@ import { useShallow } from 'zustand/react/shallow';
 import { EMOJI_CATEGORIES } from '../core/data/catalog';
 import { estimateTrainingMemory, formatBytes } from '../core/data/uploadPrep';
 import { isTraining, iterationsPerSecond } from '../store/store';
-import type { PreviewFrame } from '../store/types';
+import type { PreviewFrame, UploadItem } from '../store/types';
 import type { TrainingRecipe } from '../worker/protocol';
 import { TRAINING_LIMITS, type NumericSetting } from '../worker/trainingSettings';
 import { ErrorBox, StatusPill, fmtDuration } from './common';
 import { downloadBytes } from './download';
-import { composeGrid, type Pixels } from './grid';
+import { composeGrid, pairGrid, tileRect, type Pixels } from './grid';
 import { LossChart } from './LossChart';
 import { TrainTChart } from './LabTChart';
-import { RgbaCanvas } from './RgbaCanvas';
+import { RgbaCanvas, toRgba } from './RgbaCanvas';
 import type { ReactNode } from 'react';
 import { useApp, useAppStoreApi } from './storeContext';
 import { UploadSection, isTrainingState } from './UploadSection';
@@ -56,7 +57,7 @@ function SelectionCount({ what }: { what: string }) {
 }
 
 function DataSection() {
-  const t = useApp(useShallow((s) => ({ status: s.train.status, source: s.train.source, digits: s.train.digits, emojiCategory: s.train.emojiCategory, emojiSearch: s.train.emojiSearch })));
+  const t = useApp(useShallow((s) => ({ status: s.train.status, source: s.train.source, digits: s.train.digits, emojiCategory: s.train.emojiCategory, emojiSearch: s.train.emojiSearch, emojiSet: s.train.emojiSet })));
   const actions = useApp((s) => s.actions);
   const busy = isTrainingState(t.status);
   return (
@@ -102,6 +103,13 @@ function DataSection() {
       {t.source === 'emoji' && (
         <div className="emoji-filter">
           <label className="field">
+            <span>Styles</span>
+            <select data-testid="emoji-set" value={t.emojiSet} onChange={(e) => actions.setEmojiSet(e.target.value === 'icons' ? 'icons' : 'emoji')}>
+              <option value="emoji">Twemoji only</option>
+              <option value="icons">Twemoji, Noto and Fluent (three drawings of each)</option>
+            </select>
+          </label>
+          <label className="field">
             <span>Category</span>
             <select data-testid="emoji-category" value={t.emojiCategory ?? ''} onChange={(e) => actions.setEmojiFilter(e.target.value === '' ? null : Number(e.target.value), t.emojiSearch)}>
               <option value="">any</option>
@@ -117,7 +125,11 @@ function DataSection() {
             <input type="search" data-testid="emoji-search" value={t.emojiSearch} placeholder="e.g. cat, heart" onChange={(e) => actions.setEmojiFilter(t.emojiCategory, e.target.value)} />
           </label>
           <SelectionCount what="emoji" />
-          <p className="muted">Twemoji © Twitter, CC-BY 4.0.</p>
+          <p className="muted" data-testid="emoji-credit">
+            {t.emojiSet === 'icons'
+              ? 'Twemoji © Twitter, CC-BY 4.0; Noto Emoji © Google, Apache 2.0; Fluent Emoji © Microsoft, MIT.'
+              : 'Twemoji © Twitter, CC-BY 4.0.'}
+          </p>
         </div>
       )}
     </fieldset>
@@ -261,6 +273,67 @@ function previewGrid(p: PreviewFrame): { readonly px: Pixels; readonly key: numb
   return g;
 }
 
+/** The pairs of a preview: one picture, and for each sample its nearest upload and where the pair sits. */
+interface PreviewPairs {
+  readonly px: Pixels;
+  readonly pairs: readonly { readonly sample: number; readonly nearest: number; readonly name: string | null; readonly rect: ReturnType<typeof tileRect> }[];
+}
+
+/**
+ * Laid out once per preview and set of uploads, as one picture (one canvas draw per preview,
+ * as for the grid), with a see-through box over each pair for its name and test attributes.
+ */
+const previewPairCache = new WeakMap<PreviewFrame, { readonly uploads: readonly UploadItem[]; readonly layout: PreviewPairs }>();
+function previewPairs(p: PreviewFrame, nearest: readonly number[], uploads: readonly UploadItem[]): PreviewPairs {
+  const cached = previewPairCache.get(p);
+  if (cached && cached.uploads === uploads) return cached.layout;
+  const partners = Array.from({ length: p.batch }, (_, i) => {
+    const up = uploads[nearest[i]];
+    return up !== undefined && up.size === p.width && up.size === p.height ? up : null;
+  });
+  const { px, geometry } = pairGrid(
+    p.frame,
+    p.batch,
+    p.width,
+    p.height,
+    partners.map((up) => (up ? toRgba(up.pixels, up.size, up.channels) : null)),
+  );
+  const layout = { px, pairs: partners.map((up, i) => ({ sample: i, nearest: nearest[i], name: up?.name ?? null, rect: tileRect(geometry, i) })) };
+  previewPairCache.set(p, { uploads, layout });
+  return layout;
+}
+
+/**
+ * Each fixed-noise sample beside the upload nearest to it in pixel space (the worker finds
+ * it): a sample that repeats its upload shows copying, one that only shares its look shows
+ * adaptation.
+ */
+function PreviewPairsView({ preview }: { preview: PreviewFrame }) {
+  const uploads = useApp((s) => s.train.runUploads);
+  if (!uploads || !preview.nearest || preview.nearest.length !== preview.batch) return null;
+  const { px, pairs } = previewPairs(preview, preview.nearest, uploads);
+  return (
+    <div className="preview-pairs-block">
+      <h4>Each sample beside its nearest upload</h4>
+      <p className="muted small">Left of each pair: the sample; right: the upload closest to it pixel by pixel. A pair that matches is a copy; a sample that only looks like its upload has adapted.</p>
+      <div className="preview-pairs" data-testid="preview-pairs" data-pairs={pairs.length} data-iteration={preview.iteration}>
+        <RgbaCanvas pixels={px} className="preview-pairs-grid" label={`Samples at iteration ${preview.iteration}, each beside its nearest upload`} />
+        {pairs.map((p) => (
+          <span
+            key={p.sample}
+            className="preview-pair"
+            data-testid="preview-pair"
+            data-sample={p.sample}
+            data-nearest={p.nearest}
+            title={`sample ${p.sample + 1} · nearest upload: ${p.name ?? 'no longer listed'}`}
+            style={{ left: `${p.rect.left}%`, top: `${p.rect.top}%`, width: `${p.rect.width}%`, height: `${p.rect.height}%` }}
+          />
+        ))}
+      </div>
+    </div>
+  );
+}
+
 function PreviewSection() {
   const previews = useApp((s) => s.train.previews);
   const index = useApp((s) => s.train.previewIndex);
@@ -286,6 +359,7 @@ function PreviewSection() {
           <figcaption>{strip.length > 1 ? `after (iteration ${shown.iteration})` : `iteration ${shown.iteration}`}: same noise, same seed</figcaption>
         </figure>
       </div>
+      <PreviewPairsView preview={shown} />
       {previews.length > 1 && (
         <>
           <input

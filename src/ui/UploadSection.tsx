@@ -3,7 +3,8 @@
  * pickers, paste anywhere on the page, capped thumbnails with a count (click one to remove
  * it), decoding progress and one message per file that was not loaded.
  */
-import { useEffect, useMemo, useRef, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import type { FewshotSet } from '../core/data/fewshot';
 import { useShallow } from 'zustand/react/shallow';
 import type { UploadSource } from '../store/types';
 import { Progress } from './common';
@@ -38,7 +39,9 @@ async function droppedFiles(dt: DataTransfer): Promise<File[]> {
 
 export function UploadSection() {
   // Only what this section draws: a training iteration must not re-render the thumbnails.
-  const t = useApp(useShallow((s) => ({ uploads: s.train.uploads, problems: s.train.problems, decoding: s.train.decoding, status: s.train.status })));
+  const t = useApp(
+    useShallow((s) => ({ uploads: s.train.uploads, problems: s.train.problems, decoding: s.train.decoding, status: s.train.status, sampleSets: s.train.sampleSets, sampleSetsError: s.train.sampleSetsError })),
+  );
   const model = useApp((s) => s.models.result?.model ?? null);
   const actions = useApp((s) => s.actions);
   const folderRef = useRef<HTMLInputElement>(null);
@@ -56,6 +59,7 @@ export function UploadSection() {
       }
     };
     window.addEventListener('paste', onPaste);
+    void actions.loadSampleSets();
     return () => window.removeEventListener('paste', onPaste);
   }, [actions]);
 
@@ -88,6 +92,7 @@ export function UploadSection() {
           PNG, JPEG, WebP, GIF (first frame); centre-cropped and resized to {model ? `${model.imageSize}×${model.imageSize}${model.channels === 1 ? ', grey' : ''}` : 'the model’s size'} in the worker.
         </p>
       </div>
+      <SampleSets sets={t.sampleSets} error={t.sampleSetsError} grey={model?.channels === 1} disabled={isTrainingState(t.status) || t.decoding !== null || !model} />
       {t.decoding && <Progress testId="decode-progress" label="Decoding" value={t.decoding.done} max={t.decoding.total} detail={`${t.decoding.done} / ${t.decoding.total}`} />}
       <p>
         <span data-testid="upload-count" data-count={t.uploads.length}>
@@ -126,3 +131,42 @@ export function UploadSection() {
 }
 
 
+
+/**
+ * Ready-made sets for a first try without images of one's own: 16 icons of one theme in a
+ * drawing style the icon base model never saw, added to the uploads like picked files.
+ */
+function SampleSets({ sets, error, grey, disabled }: { sets: readonly FewshotSet[] | null; error: string | null; grey: boolean; disabled: boolean }) {
+  const actions = useApp((s) => s.actions);
+  const [picked, setPicked] = useState<string>('');
+  if (error) {
+    return (
+      <p className="muted small" data-testid="sample-sets-error">
+        {error}
+      </p>
+    );
+  }
+  if (!sets || sets.length === 0) return null;
+  const set = sets.find((s) => s.name === picked) ?? sets[0];
+  return (
+    <div className="sample-sets" data-testid="sample-sets">
+      <label className="field">
+        <span>No images at hand? A ready-made set</span>
+        <select data-testid="sample-set" value={set.name} onChange={(e) => setPicked(e.target.value)}>
+          {sets.map((s) => (
+            <option key={s.name} value={s.name}>
+              {s.theme} ({s.style}, {s.files.length})
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" className="secondary small" data-testid="sample-set-add" disabled={disabled} onClick={() => void actions.addSampleSet(set.name)}>
+        Add these {set.files.length} images
+      </button>
+      <p className="muted small" data-testid="sample-set-credit">
+        {set.credit}
+        {grey && ' The loaded model draws grey images, so these are turned grey: pick a colour model above to fine-tune in colour.'}
+      </p>
+    </div>
+  );
+}

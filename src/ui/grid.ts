@@ -117,6 +117,28 @@ export function filmstrip(rows: readonly (readonly (Pixels | null)[])[], w: numb
   return { data, width, height };
 }
 
+/**
+ * A batch frame with a partner image beside each sample: every cell of the grid is the
+ * sample, a 1-pixel gap, then its partner (null: left gap-coloured), and cells are 3 pixels
+ * apart so the pairs read as pairs. The geometry locates each pair (for `tileRect`).
+ */
+export function pairGrid(rgba: Uint8ClampedArray, batch: number, w: number, h: number, partners: readonly (Pixels | null)[]): { readonly px: Pixels; readonly geometry: GridGeometry } {
+  checkFrame(rgba, batch, w, h);
+  if (partners.length !== batch) throw new RangeError(`${batch} samples need ${batch} partners, got ${partners.length}`);
+  const geometry = gridGeometry(batch, 2 * w + 1, h, 3);
+  const data = filled(geometry.width, geometry.height);
+  for (let i = 0; i < batch; i++) {
+    const x = (i % geometry.cols) * (geometry.tileW + geometry.gap);
+    const y = Math.floor(i / geometry.cols) * (h + geometry.gap);
+    blit(rgba, i, w, h, data, geometry.width, x, y);
+    const p = partners[i];
+    if (!p) continue;
+    if (p.width !== w || p.height !== h) throw new RangeError(`partner ${i} is ${p.width}×${p.height}, expected ${w}×${h}`);
+    blit(p.data, 0, w, h, data, geometry.width, x + w + 1, y);
+  }
+  return { px: { data, width: geometry.width, height: geometry.height }, geometry };
+}
+
 /** Nearest-neighbour upscale by an integer factor (crisp pixels in exported PNGs). */
 export function upscaleNearest(src: Pixels, factor: number): Pixels {
   if (!Number.isInteger(factor) || factor < 1) throw new RangeError(`scale factor must be a positive integer, got ${factor}`);

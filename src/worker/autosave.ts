@@ -98,7 +98,14 @@ export class SessionRecorder {
         return;
       }
       case 'preview':
-        this.previews = appendCapped(this.previews, { iteration: p.iteration, frame: p.frame.slice(0), batch: p.batch, width: p.width, height: p.height });
+        this.previews = appendCapped(this.previews, {
+          iteration: p.iteration,
+          frame: p.frame.slice(0),
+          batch: p.batch,
+          width: p.width,
+          height: p.height,
+          ...(p.nearest ? { nearest: [...p.nearest] } : {}),
+        });
         return;
       case 'checkpoint':
         this.last = { iteration: p.iteration, modelJson: p.modelJson, weights: p.weights.slice(0) };

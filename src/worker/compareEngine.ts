@@ -1,10 +1,13 @@
 /**
  * The compare job in-process: the same seed and batch sampled through several checkpoints
- * and samplers (DD-GAN T = 4 against DDIM-50 and ancestral DDPM-1000 of an ε-net, DD-GAN at
- * every T of the ablation, a guided batch), each row streaming its progress: preview
- * frames, step index (= NFE so far), its own wall time, and at the end its samples and what
- * a judge classifier makes of them. The worker (engine.worker.ts) wraps one instance; tests
- * drive one directly in Node with an injected checkpoint loader (STYLE habit 7).
+ * and samplers (DD-GAN T = 4 against any sampler of the core list on an ε-net: DDIM-50,
+ * DPM-Solver++, ancestral DDPM-1000; DD-GAN at every T of the ablation; a guided batch).
+ * A row is a checkpoint and a sampler spec; the engine turns them into the core's denoiser
+ * (its schedule read from model.json), sampler and pipeline, the same code the CLIs run.
+ * Each row streams its progress: preview frames, step index (= NFE so far), its own wall
+ * time, and at the end its samples and what a judge classifier makes of them. The worker
+ * (engine.worker.ts) wraps one instance; tests drive one directly in Node with an injected
+ * checkpoint loader (STYLE habit 7).
  *
  * Order. 'sequential' runs the rows one after the other. 'interleaved' lets them take turns
  * on the device: a row keeps it for at least `sliceMs` of its own time, then hands it to the
@@ -23,16 +26,16 @@
  * (by URL and version, a few at a time) until `unload()`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { sampleDdgan } from '../core/diffusion/ddganSampler';
-import { ddimTimesteps, ddpmSchedule, sampleDdpm, type DdpmSchedule } from '../core/diffusion/ddpm';
-import { ddganSchedule, type DdganSchedule } from '../core/diffusion/schedule';
-import { LAST_STEP_GUIDE_ITERATIONS, ddganLastStepGuide, ddganMeanShift, ddpmGuidance } from '../core/diffusion/guidance';
+import { classifierGuidance, type ClassifierGuidance } from '../core/diffusion/guidance';
+import { denoiserOf, networkKinds, type Denoiser } from '../core/diffusion/denoiser';
+import { runSampler } from '../core/diffusion/pipeline';
+import type { Sampler } from '../core/diffusion/samplers/sampler';
+import { createSampler } from '../core/diffusion/samplers/registry';
+import { fitSpec, infoOf, parseSamplerSpec } from '../core/diffusion/samplers/specs';
 import type { NoisyClassifierConfig } from '../core/models/noisyClassifier';
 import { meanPairwiseDistance, meanTopProbability, predictedClasses } from '../core/metrics/diversity';
 import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
 import type { ClassifierConfig } from '../core/models/classifier';
-import type { EpsNetConfig } from '../core/models/epsNet';
-import type { GeneratorConfig } from '../core/models/generator';
 import type { Network } from '../core/models/network';
 import { Rng } from '../core/rng';
 import { EngineFailure, isCancellation, messageOf, serialize } from './errors';
@@ -53,38 +56,17 @@ import {
 /** Fetches and parses one checkpoint folder, reporting downloaded bytes. */
 export type CheckpointLoader = (ref: CompareModelRef, onProgress: (loadedBytes: number, totalBytes: number) => void) => Promise<LoadedCheckpoint>;
 
-/** Class guidance for one row, built from a noise-aware classifier for class `label` at scale `scale`. */
-export interface GuidanceAdapters {
-  /** sampleDdpm's `guidance`: ∇_x log p(y | x_t, t), unscaled (the scale goes in `guidanceScale`). */
-  ddpm(schedule: DdpmSchedule): (xT: tf.Tensor4D, t: number) => tf.Tensor4D | null;
-  /**
-   * sampleDdgan's hooks, the scale included: `meanShift`, s · Σ_k · ∇ log p(y | μ, σ_{k−1})
-   * at the posterior mean μ, and `inputShift`, the last-step guide through the generator.
-   */
-  ddgan(schedule: DdganSchedule, generator: Network<GeneratorConfig>): DdganGuidanceHooks;
-}
-
-export interface DdganGuidanceHooks {
-  readonly meanShift: (xK: tf.Tensor4D, k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D | null;
-  readonly inputShift: (xK: tf.Tensor4D, k: number, z: tf.Tensor2D) => tf.Tensor4D | null;
-  /** Extra passes through the generator per image (counted in the row's NFE). */
-  readonly generatorPasses: number;
-}
-
-export type GuidanceFactory = (guide: Network, label: number, scale: number) => GuidanceAdapters;
+/**
+ * Class guidance for one row, built from a noise-aware classifier for class `label` at
+ * scale `scale`: given the row's model and sampler, the pipeline's hooks and their cost
+ * (core guidance.ts `classifierGuidance`: DD-GAN's posterior mean shift and last-step
+ * guide, or the ε-sampler's rule).
+ */
+export type GuidanceFactory = (guide: Network, label: number, scale: number) => (model: Denoiser, sampler: Sampler) => ClassifierGuidance;
 
 /** The project's classifier guidance (core diffusion/guidance.ts, DESIGN §2.4). */
-export const coreGuidance: GuidanceFactory = (guide, label, scale) => {
-  const classifier = guide as Network<NoisyClassifierConfig>;
-  return {
-    ddpm: (schedule) => ddpmGuidance(classifier, schedule, label),
-    ddgan: (schedule, generator) => ({
-      meanShift: ddganMeanShift(classifier, schedule, label, scale),
-      inputShift: ddganLastStepGuide(classifier, generator, schedule, label, scale),
-      generatorPasses: LAST_STEP_GUIDE_ITERATIONS,
-    }),
-  };
-};
+export const coreGuidance: GuidanceFactory = (guide, label, scale) => (model, sampler) =>
+  classifierGuidance(guide as Network<NoisyClassifierConfig>, model, sampler, label, scale);
 
 export interface CompareEngineOptions {
   readonly load: CheckpointLoader;
@@ -160,11 +142,10 @@ export function checkCompareParams(p: CompareParams): CompareParams {
     if (ids.has(r.id)) badRequest(`row id "${r.id}" is used twice`);
     ids.add(r.id);
     checkRef(r.model, `row "${r.id}"`);
-    const s = r.sampler;
-    if (!isRec(s) || (s.kind !== 'ddgan' && s.kind !== 'ddim' && s.kind !== 'ancestral')) badRequest(`row "${r.id}": sampler kind must be ddgan, ddim or ancestral`);
-    if (s.kind === 'ddim') {
-      if (!isInt(s.steps) || s.steps < 1 || s.steps > COMPARE_LIMITS.ddimSteps) badRequest(`row "${r.id}": DDIM steps must be an integer in 1..${COMPARE_LIMITS.ddimSteps}`);
-      if (typeof s.eta !== 'number' || !(s.eta >= 0 && s.eta <= 1)) badRequest(`row "${r.id}": DDIM eta must be in 0..1`);
+    try {
+      parseSamplerSpec(r.sampler);
+    } catch (e) {
+      badRequest(`row "${r.id}": ${(e as Error).message}`);
     }
     const target = r.target;
     if (target !== null && (!isInt(target) || target < 0 || target >= COMPARE_LIMITS.classes)) badRequest(`row "${r.id}": target must be a class index or null`);
@@ -184,18 +165,6 @@ const keyOf = (ref: CompareModelRef): string => `${ref.url}#${ref.version ?? ''}
 /** The first network of a checkpoint whose kind passes `test`. */
 function networkOf<C>(ck: LoadedCheckpoint, test: (kind: string) => boolean): (Network & { config: C }) | undefined {
   return Object.values(ck.networks).find((n) => test(n.config.kind)) as (Network & { config: C }) | undefined;
-}
-
-function kindsOf(ck: LoadedCheckpoint): string {
-  return Object.entries(ck.networks).map(([k, n]) => `${k}: ${n.config.kind}`).join(', ') || 'none';
-}
-
-/** A DDPM schedule as stored in model.json (`schedule: { N, betaStart, betaEnd }`), else the ε-net's steps. */
-function ddpmScheduleOf(ck: LoadedCheckpoint, eps: EpsNetConfig): DdpmSchedule {
-  const s = ck.meta.schedule;
-  const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const N = n(s?.N) ?? eps.steps;
-  return ddpmSchedule(N, n(s?.betaStart) ?? 1e-4, n(s?.betaEnd) ?? 0.02);
 }
 
 /** Round-robin turns on the device for the interleaved order. */
@@ -341,7 +310,7 @@ export class CompareEngine {
         const ck = await need(params.judge, prepared[0]?.spec.id ?? params.rows[0].id);
         const net = networkOf<ClassifierConfig>(ck, (k) => k === 'classifier') as Network<ClassifierConfig> | undefined;
         if (net) judge = { name: params.judge.name, net };
-        else judgeError = `${params.judge.name} has no classifier (networks: ${kindsOf(ck)})`;
+        else judgeError = `${params.judge.name} has no classifier (networks: ${networkKinds(ck)})`;
       } catch (e) {
         if (isCancellation(e) || signal.aborted) throw signal.reason ?? e;
         judgeError = messageOf(e);
@@ -424,75 +393,49 @@ export class CompareEngine {
     }
   }
 
-  /** Resolves a row's networks and builds its sampling closure. */
+  /**
+   * Resolves a row's networks and builds its sampling closure: the checkpoint's denoiser
+   * of the sampler's family over the schedule of its model.json, the sampler from the
+   * registry (a step count capped to the schedule), and the guidance hooks.
+   */
   private async prepare(spec: CompareRowSpec, batch: number, need: (ref: CompareModelRef, row: string) => Promise<LoadedCheckpoint>): Promise<PreparedRow> {
     const ck = await need(spec.model, spec.id);
     const scale = spec.guidance?.scale ?? 0;
-    let adapters: GuidanceAdapters | null = null;
+    let guidance: ((model: Denoiser, sampler: Sampler) => ClassifierGuidance) | null = null;
     if (spec.guidance && scale > 0) {
       if (!this.guidance) throw new EngineFailure('bad-request', 'class guidance is not available in this engine: sample with s = 0');
       const guideCk = await need(spec.guidance.classifier, spec.id);
       const guide = networkOf<unknown>(guideCk, (k) => k !== 'classifier' && /classifier/.test(k));
-      if (!guide) throw new EngineFailure('model-load-failed', `${spec.guidance.classifier.name} has no noise-aware classifier (networks: ${kindsOf(guideCk)})`);
-      adapters = this.guidance(guide, spec.target!, scale);
+      if (!guide) throw new EngineFailure('model-load-failed', `${spec.guidance.classifier.name} has no noise-aware classifier (networks: ${networkKinds(guideCk)})`);
+      guidance = this.guidance(guide, spec.target!, scale);
     }
+    let model: Denoiser;
+    try {
+      model = denoiserOf(ck, infoOf(spec.sampler.kind).family);
+    } catch (e) {
+      throw new EngineFailure('model-load-failed', `${spec.model.name}: ${messageOf(e)}`);
+    }
+    const length = model.family === 'ddgan' ? model.schedule.T : model.schedule.N;
+    const sampler = createSampler(fitSpec(spec.sampler, length), model);
+    const steer = guidance?.(model, sampler) ?? null;
     const key = keyOf(spec.model);
-
-    if (spec.sampler.kind === 'ddgan') {
-      const gen = networkOf<GeneratorConfig>(ck, (k) => k === 'ddgan-generator') as Network<GeneratorConfig> | undefined;
-      if (!gen) throw new EngineFailure('model-load-failed', `${spec.model.name} has no DD-GAN generator (networks: ${kindsOf(ck)})`);
-      const cfg = gen.config;
-      const schedule = ddganSchedule(cfg.T);
-      const hooks = adapters?.ddgan(schedule, gen);
-      return {
-        spec,
-        steps: cfg.T,
-        nfe: cfg.T + (hooks?.generatorPasses ?? 0),
-        imageSize: cfg.imageSize,
-        channels: cfg.channels,
-        warm: () =>
-          this.warmOnce(key, batch, () =>
-            tf.tidy(() => gen.apply(tf.zeros([batch, cfg.imageSize, cfg.imageSize, cfg.channels]), tf.fill([batch], cfg.T, 'int32'), tf.zeros([batch, cfg.nz]))),
-          ),
-        sample: (h) =>
-          sampleDdgan(gen, schedule, {
-            batch,
-            rng: h.rng,
-            signal: h.signal,
-            meanShift: hooks?.meanShift,
-            inputShift: hooks?.inputShift,
-            onStep: (s) => h.onStep(cfg.T - s.k + 1, s.k, s.x0Pred, s.xPrev),
-          }),
-      };
-    }
-
-    const eps = networkOf<EpsNetConfig>(ck, (k) => k === 'ddpm-eps') as Network<EpsNetConfig> | undefined;
-    if (!eps) throw new EngineFailure('model-load-failed', `${spec.model.name} has no DDPM ε-network (networks: ${kindsOf(ck)})`);
-    const cfg = eps.config;
-    const schedule = ddpmScheduleOf(ck, cfg);
-    const sampler = spec.sampler.kind === 'ancestral' ? ({ kind: 'ancestral' } as const) : ({ kind: 'ddim', steps: Math.min(spec.sampler.steps, schedule.N), eta: spec.sampler.eta } as const);
-    const steps = sampler.kind === 'ancestral' ? schedule.N : ddimTimesteps(schedule.N, sampler.steps).length;
-    const guidance = adapters?.ddpm(schedule);
+    const shape = [batch, ...model.exampleShape];
     return {
       spec,
-      steps,
-      nfe: steps,
-      imageSize: cfg.imageSize,
-      channels: cfg.channels,
-      warm: () =>
-        this.warmOnce(key, batch, () => tf.tidy(() => eps.apply(tf.zeros([batch, cfg.imageSize, cfg.imageSize, cfg.channels]), tf.fill([batch], schedule.N, 'int32')))),
-      sample: (h) =>
-        sampleDdpm(eps, schedule, {
+      steps: sampler.nfe,
+      nfe: sampler.nfe + (steer?.extraNetworkCalls ?? 0),
+      imageSize: model.exampleShape[0],
+      channels: model.exampleShape[2],
+      warm: () => this.warmOnce(key, batch, () => tf.tidy(() => model.apply(tf.zeros(shape), sampler.timesteps[0], model.latentDim > 0 ? tf.zeros([batch, model.latentDim]) : null))),
+      sample: async (h) =>
+        (await runSampler(model, sampler, {
           batch,
           rng: h.rng,
-          sampler,
           signal: h.signal,
+          guidance: steer?.hooks,
           // Every step comes back here: the row decides which ones become frames.
-          every: 1,
-          guidance,
-          guidanceScale: guidance ? scale : 0,
-          onStep: (s) => h.onStep(s.index + 1, s.t, s.x0Pred, s.xPrev),
-        }),
+          onStep: (s) => h.onStep(s.index + 1, s.t, s.x0Pred as tf.Tensor4D, s.prev as tf.Tensor4D),
+        })) as tf.Tensor4D,
     };
   }
 

@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isBackendName } from '../core/backend';
-import { samplePosterior } from '../core/diffusion/ddgan';
+import { ddganPosteriorStep } from '../core/diffusion/samplers/ddganPosterior';
 import { sampleDdgan, type DdganStep } from '../core/diffusion/ddganSampler';
 import { ddganSchedule, type DdganSchedule } from '../core/diffusion/schedule';
 import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
@@ -257,7 +257,7 @@ export class DdganEngine {
       const z = randn([batch, generator.config.nz], rng) as tf.Tensor2D;
       const k = Math.min(2, schedule.T);
       const pred = generator.apply(xK, tf.fill([batch], k, 'int32'), z) as tf.Tensor4D;
-      samplePosterior(schedule, pred, xK, k, randn([...s.tensor], rng));
+      ddganPosteriorStep(schedule, pred, k, xK, { noise: randn([...s.tensor], rng) });
     });
   }
 

@@ -1,56 +1,40 @@
 /**
- * Decoding uploads in the worker, so the page never blocks on a large JPEG: each file is
- * checked (size, magic bytes, header dimensions) before the browser decodes it, then
- * centre-cropped and resized by `createImageBitmap` (high-quality resampling) and read back
+ * Decoding uploads in the worker, so the page never blocks on a large JPEG. The checks, the
+ * centre crop, the resize and the channel conversion are src/core/images/prepareUpload.ts,
+ * the same code the command line runs on a folder (src/node/imageFolder.ts); only the
+ * decoding to RGBA is the browser's here: `createImageBitmap`, read back at full size
  * through an OffscreenCanvas. Every failure becomes a message for that file; one bad file
  * never stops the others. GIFs give their first frame (what createImageBitmap decodes).
  *
  * No tfjs here: the worker answers this command on arrival, even while a run is training.
  */
-import { SNIFF_BYTES, sniffImage } from '../core/data/imageHeader';
-import { MAX_PIXELS, centreCrop, checkFileSize, checkHeader, rgbaToPixels } from '../core/data/uploadPrep';
-import { messageOf } from './errors';
+import type { ImageFormat } from '../core/data/imageHeader';
+import { MAX_PIXELS, checkHeader } from '../core/data/uploadPrep';
+import { DecodeRefusal, prepareUpload, type RgbaImage } from '../core/images/prepareUpload';
 import type { DecodeImagesParams, DecodeImagesResult, DecodedImage, UploadFile } from './protocol';
 
-export async function decodeUpload(file: UploadFile, size: number, channels: 1 | 3): Promise<DecodedImage> {
-  const name = typeof file.name === 'string' ? file.name : '(unnamed)';
-  const fail = (error: string): DecodedImage => ({ name, ok: false, error });
-  if (!(file.bytes instanceof ArrayBuffer)) return fail('no file contents arrived');
-  const sizeProblem = checkFileSize(file.bytes.byteLength);
-  if (sizeProblem) return fail(sizeProblem);
-  const header = sniffImage(new Uint8Array(file.bytes, 0, Math.min(file.bytes.byteLength, SNIFF_BYTES)));
-  const headerProblem = checkHeader(header);
-  if (headerProblem || !header) return fail(headerProblem ?? 'not an image');
-  const kind = header.format.toUpperCase();
-
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(new Blob([file.bytes], { type: `image/${header.format}` }));
-  } catch {
-    return fail(`could not decode this ${kind}: the file is damaged or truncated`);
-  }
+/** The browser's decoder: the whole picture as RGBA8 (not premultiplied). */
+async function decodeInBrowser(bytes: Uint8Array, format: ImageFormat): Promise<RgbaImage> {
+  const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: `image/${format}` }));
   try {
     const { width, height } = bitmap;
-    if (width * height > MAX_PIXELS) return fail(checkHeader({ format: header.format, width, height }) ?? 'too large');
-    const crop = centreCrop(width, height);
-    const small = await createImageBitmap(bitmap, crop.sx, crop.sy, crop.side, crop.side, { resizeWidth: size, resizeHeight: size, resizeQuality: 'high' });
-    let rgba: Uint8ClampedArray;
-    try {
-      const canvas = new OffscreenCanvas(size, size);
-      const ctx = canvas.getContext('2d', { willReadFrequently: true });
-      if (!ctx) return fail('this browser cannot read pixels in a worker (no OffscreenCanvas 2D context)');
-      ctx.drawImage(small, 0, 0);
-      rgba = ctx.getImageData(0, 0, size, size).data;
-    } finally {
-      small.close();
-    }
-    const pixels = rgbaToPixels(rgba, size * size, channels);
-    return { name, ok: true, pixels: pixels.buffer as ArrayBuffer, width, height, format: header.format };
-  } catch (e) {
-    return fail(`could not decode this ${kind}: ${messageOf(e)}`);
+    // A header that understated the size: refused before a canvas that large is made.
+    if (width * height > MAX_PIXELS) throw new DecodeRefusal(checkHeader({ format, width, height }) ?? 'too large');
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) throw new DecodeRefusal('this browser cannot read pixels in a worker (no OffscreenCanvas 2D context)');
+    ctx.drawImage(bitmap, 0, 0);
+    return { rgba: ctx.getImageData(0, 0, width, height).data, width, height };
   } finally {
     bitmap.close();
   }
+}
+
+export async function decodeUpload(file: UploadFile, size: number, channels: 1 | 3): Promise<DecodedImage> {
+  const name = typeof file.name === 'string' ? file.name : '(unnamed)';
+  if (!(file.bytes instanceof ArrayBuffer)) return { name, ok: false, error: 'no file contents arrived' };
+  const r = await prepareUpload(name, new Uint8Array(file.bytes), size, channels, decodeInBrowser);
+  return r.ok ? { name, ok: true, pixels: r.pixels.buffer as ArrayBuffer, width: r.width, height: r.height, format: r.format } : r;
 }
 
 export async function decodeImages(params: DecodeImagesParams): Promise<DecodeImagesResult> {

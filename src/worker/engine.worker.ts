@@ -493,7 +493,12 @@ async function startTraining(params: StartTrainingParams, progress: (p: Training
   const built = buildTrainer(params.init, generator, data, settings);
   // What the run records is what it trains: a resumed run keeps its saved recipe.
   const runSettings = { ...settings, recipe: built.trainer.recipe };
-  const run = new TrainingSession(built.trainer, data, { settings: runSettings, name: `${engine.loaded?.name ?? 'model'}-finetune`, faultAt: params.faultAt });
+  const run = new TrainingSession(built.trainer, data, {
+    settings: runSettings,
+    name: `${engine.loaded?.name ?? 'model'}-finetune`,
+    faultAt: params.faultAt,
+    nearestUploads: params.data.kind === 'pixels',
+  });
   session = run;
   let recorder: SessionRecorder | null = null;
   try {

@@ -26,6 +26,7 @@
  * thread never loads tensor code (DESIGN §1). Type-only imports are erased by the compiler.
  */
 import type { BackendName } from '../core/backend';
+import type { SamplerKind, SamplerSpec } from '../core/diffusion/samplers/specs';
 import type { GeneratorConfig } from '../core/models/generator';
 import type { ImageGanRecipe } from '../core/training/imageGan';
 import type { ToyDatasetName } from '../core/toy/data';
@@ -346,7 +347,18 @@ export type TrainingInit =
 export type TrainingData =
   | { readonly kind: 'pixels'; readonly name: string; readonly pixels: ArrayBuffer; readonly count: number; readonly size: number; readonly channels: number }
   | { readonly kind: 'mnist'; readonly dataUrl: string; readonly digits: readonly number[] }
-  | { readonly kind: 'emoji'; readonly dataUrl: string; readonly category: number | null; readonly search: string };
+  | {
+      readonly kind: 'emoji';
+      readonly dataUrl: string;
+      readonly category: number | null;
+      readonly search: string;
+      /** 'icons': the same emoji in three styles (icons-train); absent or 'emoji': Twemoji alone. */
+      readonly set?: EmojiSet;
+    };
+
+/** The built-in emoji data sets: Twemoji alone, or Twemoji, Noto and Fluent side by side. */
+export const EMOJI_SETS = ['emoji', 'icons'] as const;
+export type EmojiSet = (typeof EMOJI_SETS)[number];
 
 /**
  * The training recipes of the Train panel (src/core/training/imageGan.ts). Both train the
@@ -440,7 +452,20 @@ export type TrainingProgress =
       readonly note: string;
     }
   | { readonly status: 'iteration'; readonly stats: IterationStats; readonly elapsedMs: number; readonly memory: EngineMemory }
-  | { readonly status: 'preview'; readonly iteration: number; readonly frame: ArrayBuffer; readonly batch: number; readonly width: number; readonly height: number }
+  | {
+      readonly status: 'preview';
+      readonly iteration: number;
+      readonly frame: ArrayBuffer;
+      readonly batch: number;
+      readonly width: number;
+      readonly height: number;
+      /**
+       * A run on uploads only: for each sample of the frame, the index of the training image
+       * nearest to it (pixel L2), in the order the images were sent, so the panel can show
+       * each sample beside it (adapting or copying). Indices, never the images.
+       */
+      readonly nearest?: readonly number[];
+    }
   | { readonly status: 'state'; readonly state: TrainingState; readonly iteration: number; readonly message: string | null; readonly lastGoodIteration: number | null }
   | ({ readonly status: 'checkpoint' } & TrainingCheckpoint)
   /** The worker's write of the session to storage: a small notice, never the data. */
@@ -632,7 +657,7 @@ export interface ToyLabControlResult {
   readonly iteration: number;
 }
 
-// ─── compare view (DD-GAN vs DDIM vs DDPM, the T ablation, class guidance) ───────────────
+// ─── compare view (DD-GAN vs the DDPM samplers, the T ablation, class guidance) ──────────
 
 /** A checkpoint folder listed in models/index.json. */
 export interface CompareModelRef {
@@ -645,15 +670,15 @@ export interface CompareModelRef {
 }
 
 /**
- * How a row samples: DD-GAN's own T steps (NFE = T), DDIM on an evenly spaced sub-sequence
- * of the ε-net's N steps (NFE = steps), or every ancestral DDPM step (NFE = N).
+ * How a row samples: any sampler of the core list (src/core/diffusion/samplers/specs.ts),
+ * as its plain spec: DD-GAN's own T steps `{ kind: 'ddgan' }` (NFE = T), every ancestral
+ * DDPM step `{ kind: 'ancestral' }` (NFE = N), DDIM `{ kind: 'ddim', steps, eta }` or
+ * DPM-Solver++ `{ kind: 'dpm-solver', steps }` (NFE = steps). The worker checks it with
+ * `parseSamplerSpec`.
  */
-export type CompareSampler =
-  | { readonly kind: 'ddgan' }
-  | { readonly kind: 'ddim'; readonly steps: number; readonly eta: number }
-  | { readonly kind: 'ancestral' };
+export type CompareSampler = SamplerSpec;
 
-export type CompareSamplerKind = CompareSampler['kind'];
+export type CompareSamplerKind = SamplerKind;
 
 export interface CompareGuidance {
   /** A noise-aware classifier (models/index.json role 'guide'). */
@@ -693,7 +718,7 @@ export interface CompareParams {
 }
 
 /** Inclusive upper bounds the worker enforces on a compare request. */
-export const COMPARE_LIMITS = { rows: 8, batch: 16, maxFrames: 200, ddimSteps: 1000, classes: 1000, scale: 1000 } as const;
+export const COMPARE_LIMITS = { rows: 8, batch: 16, maxFrames: 200, classes: 1000, scale: 1000 } as const;
 
 /** The judge's view of a row's final samples. */
 export interface CompareJudgeStats {

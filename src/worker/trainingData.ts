@@ -10,7 +10,7 @@ import { selectedIndices } from '../core/data/selection';
 import { fetchDataset } from '../core/data/fetch';
 import { resizeImages } from '../core/data/uploadPrep';
 import { EngineFailure, messageOf } from './errors';
-import type { TrainingData } from './protocol';
+import { EMOJI_SETS, type TrainingData } from './protocol';
 
 const badData = (message: string): never => {
   throw new EngineFailure('bad-data', message);
@@ -39,7 +39,10 @@ export async function loadTrainingData(data: TrainingData, size: number, channel
     return badData(`data URL must be absolute, got ${JSON.stringify(data.dataUrl)}`);
   }
   if (url.origin !== origin) badData(`data sets are loaded from ${origin} only`);
-  const name = data.kind === 'mnist' ? 'mnist-train' : 'emoji';
+  if (data.kind === 'emoji' && data.set !== undefined && !(EMOJI_SETS as readonly string[]).includes(data.set)) {
+    badData(`emoji set must be one of ${EMOJI_SETS.join(', ')}, got ${JSON.stringify(data.set)}`);
+  }
+  const name = data.kind === 'mnist' ? 'mnist-train' : data.set === 'icons' ? 'icons-train' : 'emoji';
   let ds;
   try {
     ds = await fetchDataset(url.href, name);
@@ -49,6 +52,6 @@ export async function loadTrainingData(data: TrainingData, size: number, channel
   if (data.kind === 'mnist' && new Set(data.digits).size === 0) badData('choose at least one digit');
   const keep = selectedIndices(ds, data);
   if (keep.length === 0) badData(`no ${data.kind} images match that choice`);
-  const label = data.kind === 'mnist' ? `mnist digits ${[...data.digits].sort().join('')}` : `emoji ${data.category ?? 'all'}${data.search ? ` “${data.search}”` : ''}`;
+  const label = data.kind === 'mnist' ? `mnist digits ${[...data.digits].sort().join('')}` : `${name} ${data.category ?? 'all'}${data.search ? ` “${data.search}”` : ''}`;
   return fitDataset(subset(ds, keep, label), size, channels);
 }

@@ -7,7 +7,8 @@
  * alone resolves as a microtask on wasm, and then control messages would never be read.
  *
  * Emitted (all plain data, deltas only): 'started'; one 'iteration' per iteration; a fixed-
- * noise 'preview' of the EMA generator at the start and every `previewEvery`; a resume
+ * noise 'preview' of the EMA generator at the start and every `previewEvery` (on uploads,
+ * with each sample's nearest training image by index, `nearestUploads`); a resume
  * 'checkpoint' at the start, every `checkpointEvery` iterations, every few seconds
  * (CHECKPOINT_INTERVAL_MS) and where the run ends, always before the final 'state' (the last
  * one is also the rollback point: a diverged run can return to it); 'state' whenever the
@@ -34,6 +35,7 @@ import { Rng } from '../core/rng';
 import { resumeCheckpoint, restoreTrainer } from '../core/training/ddganState';
 import { DdganTrainer, TrainingDiverged, defaultTrainConfig } from '../core/training/ddganTrainer';
 import { DivergenceMonitor, checkSamples, checkWeights, type DivergenceLimits } from '../core/training/divergence';
+import { nearestTrainingImages } from '../core/metrics/nearCopy';
 import { DiffusionGanImageTrainer, defaultDiffusionGanTrainConfig } from '../core/training/diffusionGanImageTrainer';
 import type { ImageGanTrainConfig, ImageGanTrainer } from '../core/training/imageGan';
 import { EngineFailure, messageOf } from './errors';
@@ -169,6 +171,12 @@ export interface SessionOptions {
   readonly now?: () => number;
   /** The checks for a divergence that stays finite (src/core/training/divergence.ts). */
   readonly divergence?: DivergenceLimits;
+  /**
+   * The data are the user's uploads: each preview names, per sample, the nearest training
+   * image (pixel L2), so the panel can show whether the model adapts or copies. Built-in
+   * sets are left out (the page does not hold their pixels to show).
+   */
+  readonly nearestUploads?: boolean;
 }
 
 /** Wall time between two resume checkpoints at most (while iterations run). */
@@ -351,7 +359,8 @@ export class TrainingSession {
     const values = await this.samples();
     const size = g.config.imageSize;
     const frame = encodeRgba(values, { batch: previewCount, height: size, width: size, channels: g.config.channels });
-    this.emit({ status: 'preview', iteration: this.trainer.iteration, frame: frame.buffer, batch: previewCount, width: size, height: size });
+    const nearest = this.opts.nearestUploads ? await nearestTrainingImages(values, previewCount, this.data) : undefined;
+    this.emit({ status: 'preview', iteration: this.trainer.iteration, frame: frame.buffer, batch: previewCount, width: size, height: size, ...(nearest ? { nearest } : {}) });
     this.judgeSamples(values);
   }
 

@@ -9,6 +9,25 @@
  */
 import type { TrainingSettings } from './protocol';
 
+/**
+ * The fine-tune recipe's defaults: what the panel starts with, and what
+ * `npm run train -- --init DIR` trains with unless a flag says otherwise
+ * (src/node/finetuneArgs.ts), so a run measured on the command line is the tab's run.
+ */
+export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = Object.freeze({
+  recipe: 'ddgan',
+  iterations: 200,
+  batch: 8,
+  lrG: 1.6e-4,
+  lrD: 1.25e-4,
+  r1Gamma: 0.05,
+  emaDecay: 0.999,
+  seed: 0,
+  previewEvery: 10,
+  previewCount: 16,
+  checkpointEvery: 25,
+});
+
 export type NumericSetting = Exclude<keyof TrainingSettings, 'recipe'>;
 
 export const TRAINING_LIMITS = {

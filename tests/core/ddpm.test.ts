@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backend, meanVar } from '../helpers';
-import { ancestralStep, ddimStep, ddimTimesteps, ddpmSchedule, sampleDdpm } from '../../src/core/diffusion/ddpm';
+import { ddpmSchedule, sampleDdpm } from '../../src/core/diffusion/ddpm';
+import { ancestralStep } from '../../src/core/diffusion/samplers/ddpmAncestral';
+import { ddimStep } from '../../src/core/diffusion/samplers/ddim';
+import { ddimTimesteps } from '../../src/core/diffusion/samplers/timesteps';
 import { Network } from '../../src/core/models/network';
 import { defaultEpsNetConfig, type EpsNetConfig } from '../../src/core/models/epsNet';
 import { Rng, randn } from '../../src/core/rng';
@@ -29,9 +32,9 @@ describe('DDPM schedule and steps', () => {
     expect(times[times.length - 1]).toBe(100);
     for (let i = 0; i < times.length; i++) {
       const t = times[i];
-      const next = ddimStep(s, x, oracleEps(s, x, t, 0.3), t, times[i + 1] ?? 0, 0, tf.zeros([64, 1]));
+      const next = ddimStep(s, oracleEps(s, x, t, 0.3), t, times[i + 1] ?? 0, 0, x);
       x.dispose();
-      x = next.xPrev;
+      x = next.prev;
     }
     const v = await x.data();
     for (const value of v) expect(value).toBeCloseTo(0.3, 5);
@@ -44,8 +47,8 @@ describe('DDPM schedule and steps', () => {
     const rng = new Rng(4);
     const xT = tf.fill([n, 1], 0.5);
     const eps = oracleEps(s, xT, t, -0.2);
-    const a = ancestralStep(s, xT, eps, t, randn([n, 1], rng)).xPrev;
-    const d = ddimStep(s, xT, eps, t, t - 1, 1, randn([n, 1], rng)).xPrev;
+    const a = ancestralStep(s, eps, t, xT, { noise: randn([n, 1], rng) }).prev;
+    const d = ddimStep(s, eps, t, t - 1, 1, xT, randn([n, 1], rng)).prev;
     const ab = s.alphaBars[t];
     const abPrev = s.alphaBars[t - 1];
     const beta = s.betas[t];
@@ -62,12 +65,15 @@ describe('DDPM schedule and steps', () => {
     const s = ddpmSchedule();
     const xT = tf.zeros([1, 1]);
     const eps = tf.zeros([1, 1]);
-    const plain = await ancestralStep(s, xT, eps, 10, tf.zeros([1, 1])).xPrev.data();
+    const plain = await ancestralStep(s, eps, 10, xT, { noise: tf.zeros([1, 1]) }).prev.data();
     let seen = 0;
-    const shifted = await ancestralStep(s, xT, eps, 10, tf.zeros([1, 1]), (variance) => {
-      seen = variance;
-      return tf.fill([1, 1], 2 * variance);
-    }).xPrev.data();
+    const shifted = await ancestralStep(s, eps, 10, xT, {
+      noise: tf.zeros([1, 1]),
+      meanShift: (_x, _t, _x0, variance) => {
+        seen = variance;
+        return tf.fill([1, 1], 2 * variance);
+      },
+    }).prev.data();
     expect(seen).toBeCloseTo((s.betas[10] * (1 - s.alphaBars[9])) / (1 - s.alphaBars[10]), 12);
     expect(shifted[0] - plain[0]).toBeCloseTo(2 * seen, 6);
   });

@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../helpers';
 import { LAST_STEP_GUIDE_CHUNK, classLogProb, classifierGradient, ddganLastStepGuide, ddganMeanShift, ddpmGuidance, labelsFor } from '../../src/core/diffusion/guidance';
-import { ddpmSchedule, sampleDdpm, type DdpmSampler, type DdpmSchedule } from '../../src/core/diffusion/ddpm';
+import { ddpmSchedule, sampleDdpm, type DdpmSchedule } from '../../src/core/diffusion/ddpm';
+import type { DdpmSamplerSpec } from '../../src/core/diffusion/samplers/specs';
 import { ddganSchedule } from '../../src/core/diffusion/schedule';
 import { sampleDdgan } from '../../src/core/diffusion/ddganSampler';
 import { Network } from '../../src/core/models/network';
@@ -169,7 +170,7 @@ describe('guided sampling on the two-point toy problem', () => {
     tf.dispose([x, pred]);
   });
 
-  for (const sampler of [{ kind: 'ddim', steps: 20, eta: 0 }, { kind: 'ancestral' }] as DdpmSampler[]) {
+  for (const sampler of [{ kind: 'ddim', steps: 20, eta: 0 }, { kind: 'ancestral' }] as DdpmSamplerSpec[]) {
     it(`DDPM ${sampler.kind}: guidance toward class 0 raises its share well above the unguided one`, async () => {
       // ancestral: 100 steps with β from 1e-3 to 0.2 (ᾱ_100 ≈ 3e-5, so x_100 is pure noise as
       // with the 1000-step schedule); the classifier only sees σ, so any schedule will do

@@ -4,7 +4,7 @@
  * DD-GAN T = 4, DDIM-50 and DDPM-120 (the fixture ε-net has 120 steps) run side by side on
  * one seed; the DD-GAN row is done while the DDPM row still runs and the speed-up shows as
  * a lower bound, then as a measured ratio; stored metrics or "not evaluated" per row; Cancel
- * stops a run; the T ablation lists the fixture family and the T values without a model;
+ * stops a run; the user picks the DDPM rows (DPM-Solver++ with its step count); the T ablation lists the fixture family and the T values without a model;
  * class control draws an unguided and a guided batch and tabulates the judge's accuracy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,22 @@ describe('compare view (wasm)', () => {
     expect(await waitForState(page, 'compare-status', ['cancelled', 'done', 'error'], 30_000)).toBe('cancelled');
     expect(await rowAttr(page, 'ddgan', 'data-status')).toBe('done');
     expect(await rowAttr(page, 'ddpm', 'data-status')).toBe('cancelled');
+
+    // Pick the rows: DPM-Solver++ with 12 steps joins, ancestral DDPM leaves.
+    await page.getByTestId('compare-pick-dpm-solver').check();
+    await page.getByTestId('compare-steps-dpm-solver').fill('12');
+    await page.getByTestId('compare-pick-ddpm').uncheck();
+    await page.getByTestId('compare-run').click();
+    expect(await waitForState(page, 'compare-status', ['done', 'error', 'cancelled'], 60_000)).toBe('done');
+    expect(await page.locator('figure[data-testid^="compare-row-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).toEqual([
+      'compare-row-ddgan',
+      'compare-row-ddim',
+      'compare-row-dpm-solver',
+    ]);
+    expect(await rowAttr(page, 'dpm-solver', 'data-status')).toBe('done');
+    expect(Number(await rowAttr(page, 'dpm-solver', 'data-steps'))).toBe(12);
+    expect(Number(await attr(page, 'compare-speedup-dpm-solver', 'data-ratio'))).toBeGreaterThan(0);
+    await page.getByTestId('compare-pick-ddpm').check();
 
     // T ablation: the fixture family has T = 1 and 4; T = 2 and 8 have no model.
     expect(await attr(page, 'ablation-missing', 'data-value')).toBe('2,8');

@@ -3,7 +3,8 @@
  * software adapter), with the tiny 16×16 fixture model: uploads are decoded in the worker
  * (good files load, bad ones get a message each), a few iterations update the losses, the
  * chart and the fixed-noise previews, pause / step / stop act between iterations, and the
- * main thread has no long task while it trains; the Diffusion-GAN recipe shows its adaptive
+ * main thread has no long task while it trains, and each preview sample is shown beside its
+ * nearest upload; the Diffusion-GAN recipe shows its adaptive
  * T_dg; autosave to IndexedDB and resume after a reload; export → import gives the same
  * samples for the same seed; built-in data sets.
  */
@@ -95,6 +96,13 @@ describe('fine-tune in the tab (wasm)', () => {
     // Previews at 0 (before), 2, 4, 6; the strip scrubs back to the first one.
     expect(await attr(page, 'preview-grid', 'data-previews')).toBe('4');
     expect(await attr(page, 'preview-grid', 'data-iteration')).toBe('6');
+    // Each of the 16 fixed-noise samples beside its nearest upload, by the worker's pairing.
+    expect(await attr(page, 'preview-pairs', 'data-pairs')).toBe('16');
+    expect(await attr(page, 'preview-pairs', 'data-iteration')).toBe('6');
+    const nearest = await page.$$eval('[data-testid="preview-pair"]', (els) => els.map((e) => Number(e.getAttribute('data-nearest'))));
+    expect(nearest).toHaveLength(16);
+    for (const i of nearest) expect([0, 1, 2]).toContain(i);
+    expect(await page.locator('[data-testid="preview-pairs"] canvas').count()).toBe(1);
     await page.getByTestId('preview-slider').fill('0');
     expect(await attr(page, 'preview-grid', 'data-iteration')).toBe('0');
     expect(await page.getByTestId('generate-button').isDisabled()).toBe(false);
@@ -247,6 +255,12 @@ describe('fine-tune in the tab (wasm)', () => {
     await page.getByTestId('train-start').click();
     await waitForState(page, 'train-status', ['error'], 60_000);
     expect(await page.getByTestId('train-error').innerText()).toMatch(/no emoji images match that choice/);
+    // Three drawings of each emoji: the whole icons training split, with its credits.
+    await page.getByTestId('emoji-search').fill('');
+    await page.getByTestId('emoji-set').selectOption('icons');
+    const iconsCount = String(JSON.parse(await readFile('public/data/icons-train.json', 'utf8')).count);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="selection-count"]')?.getAttribute('data-count') === n, iconsCount, { timeout: 30_000 });
+    expect(await page.getByTestId('emoji-credit').innerText()).toMatch(/Noto Emoji © Google, Apache 2\.0; Fluent Emoji © Microsoft, MIT/);
 
     await page.getByTestId('source-mnist').check();
     // All ten digits to start with; a subset is chosen from none.
@@ -261,6 +275,21 @@ describe('fine-tune in the tab (wasm)', () => {
     await waitForState(page, 'train-status', ['done', 'error'], 180_000);
     if ((await attr(page, 'train-status', 'data-state')) !== 'done') throw new Error(await page.getByTestId('train-error').innerText());
     expect(await attr(page, 'train-iteration', 'data-value')).toBe('2');
+    expect(t.problemLines()).toEqual([]);
+  });
+
+  it('adds a ready-made few-shot set as uploads, with its credit', async () => {
+    const t = await open();
+    const { page } = t;
+    const index = JSON.parse(await readFile('public/data/fewshot/index.json', 'utf8')) as { sets: { name: string; files: string[] }[] };
+    const set = index.sets[1];
+    await page.getByTestId('sample-set').selectOption(set.name);
+    await page.getByTestId('sample-set-add').click();
+    await page.waitForFunction((n) => document.querySelector('[data-testid="upload-count"]')?.getAttribute('data-count') === n && !document.querySelector('[data-testid="decode-progress"]'), String(set.files.length), {
+      timeout: 60_000,
+    });
+    expect(await page.getByTestId('sample-set-credit').innerText()).toMatch(/CC BY 4\.0|Apache|MIT/);
+    expect(await page.getByTestId('upload-problem-count').count()).toBe(0);
     expect(t.problemLines()).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATASETS } from '../../src/core/data/catalog';
 import { UsageError, checkFlags, errorLine, int, intIn, listOf, oneOf, parseArgv, positive, real } from '../../src/node/args';
 import {
   EVAL_FLAGS,
@@ -68,7 +69,6 @@ describe('declarative flag rules', () => {
       [TRAIN_DDGAN_FLAGS, 'batch', '-1', '--batch -1: use a whole number from 1 to 512'],
       [TRAIN_DDGAN_FLAGS, 'batch', '1.5', '--batch 1.5: use a whole number from 1 to 512'],
       [TRAIN_DDGAN_FLAGS, 'batch', '100000', '--batch 100000: use a whole number from 1 to 512'],
-      [TRAIN_DDGAN_FLAGS, 'data', 'nope', '--data nope: use one of mnist, emoji'],
       [TRAIN_DDGAN_FLAGS, 'iters', '-5', '--iters -5: use a whole number from 1 to 100000000'],
       [TRAIN_DDGAN_FLAGS, 'iters', '0', '--iters 0: use a whole number from 1 to 100000000'],
       [TRAIN_DDGAN_FLAGS, 'save-every', '0', '--save-every 0: use a whole number ≥ 1'],
@@ -87,7 +87,7 @@ describe('declarative flag rules', () => {
       [SAMPLE_FLAGS, 'n', '0', '--n 0: use a whole number from 1 to 100000'],
       [SAMPLE_FLAGS, 'batch', '1.5', '--batch 1.5: use a whole number from 1 to 1000'],
       [EVAL_FLAGS, 'n', '-5', '--n -5: use a whole number from 4 to 100000'],
-      [EVAL_FLAGS, 'ddim', '50,0', '--ddim 50,0: use comma-separated values, each a whole number from 1 to 1000'],
+      [EVAL_FLAGS, 'step-counts', '50,0', '--step-counts 50,0: use comma-separated values, each a whole number from 1 to 1000'],
       [INFO_FLAGS, 'pairs', '0', '--pairs 0: use a whole number from 1 to 100000'],
     ];
     for (const [spec, flag, value, message] of cases) expect(verdict(spec, flag, value), `--${flag} ${value}`).toBe(message);
@@ -134,7 +134,8 @@ describe('the CLIs refuse bad flags before the backend starts (one line, exit 2)
 
   it.each([
     [['src/cli/train.ts', '--model', 'ddgan', '--out', 'OUT', '--batch', '0'], '--batch 0: use a whole number from 1 to 512'],
-    [['src/cli/train.ts', '--model', 'ddgan', '--out', 'OUT', '--data', 'nope'], '--data nope: use one of mnist, emoji'],
+    [['src/cli/train.ts', '--model', 'ddgan', '--out', 'OUT', '--data', 'nope'], `--data nope: use ${Object.keys(DATASETS).join(', ')} or a folder of images; no folder ${path.join(root, 'nope')} exists`],
+    [['src/cli/train.ts', '--model', 'ddgan', '--out', 'OUT', '--init', 'public/models/mnist-ddgan-t4', '--data', 'mnist', '--T', '2'], '--T 2: not with --init: the architecture (T included) is the --init checkpoint’s'],
     [['src/cli/train.ts', '--model', 'ddgan', '--out', 'OUT', '--iters', '-5'], '--iters -5: use a whole number from 1 to 100000000'],
     [['src/cli/train.ts', '--model', 'ddpm', '--out', 'OUT', '--save-every', '0'], '--save-every 0: use a whole number ≥ 1'],
     [['src/cli/train.ts', '--model', 'ddgan', '--out', 'OUT', '--T', '3'], '--T 3: use one of 1, 2, 4, 8'],

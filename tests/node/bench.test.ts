@@ -134,8 +134,9 @@ describe('npm run bench --tiny', () => {
     expect(byId.generator.tables[0].rows.map((r) => r.batch)).toEqual([1, 2]);
     expect(byId.generator.data.flopsPerCall).toBeGreaterThan(0);
     expect(String(byId.generator.data.source)).toContain('tiny-g');
-    // samplers: DD-GAN, DDIM, DDPM and the two ratios
-    expect(byId.samplers.tables[0].rows.map((r) => r.nfe)).toEqual([2, 50, 1000]);
+    // samplers: DD-GAN, then every DDPM sampler of the list (DDIM-50, DPM-Solver++ 20, ancestral), and the ratios
+    expect(byId.samplers.tables[0].rows.map((r) => r.nfe)).toEqual([2, 50, 20, 1000]);
+    expect(Object.keys(byId.samplers.data.overDdgan as object)).toEqual(['DDIM-50 (η = 0)', 'DPM-Solver++(2M)-20', 'DDPM-1000 ancestral']);
     for (const key of ['ddpmOverDdgan', 'ddimOverDdgan']) {
       const v = byId.samplers.data[key] as number;
       expect(Number.isFinite(v) && v > 0, key).toBe(true);

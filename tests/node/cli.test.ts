@@ -264,7 +264,11 @@ describe('sampler and guidance options (src/node/samplerArgs.ts)', () => {
     expect(samplerFromArgs({ steps: '10' })).toEqual({ kind: 'ddim', steps: 10, eta: 0 });
     expect(samplerFromArgs({ sampler: 'ddim', eta: '0.5' })).toEqual({ kind: 'ddim', steps: 50, eta: 0.5 });
     expect(() => samplerFromArgs({ sampler: 'ancestral', steps: '10' })).toThrow(/--sampler ddim/);
-    expect(() => samplerFromArgs({ sampler: 'euler' })).toThrow(/ancestral or ddim/);
+    expect(() => samplerFromArgs({ sampler: 'euler' })).toThrow(/ddim, dpm-solver or ancestral/);
+    expect(samplerFromArgs({ sampler: 'dpm-solver' })).toEqual({ kind: 'dpm-solver', steps: 20 });
+    expect(samplerFromArgs({ sampler: 'dpm-solver', steps: '10' })).toEqual({ kind: 'dpm-solver', steps: 10 });
+    expect(() => samplerFromArgs({ sampler: 'dpm-solver', eta: '0.5' })).toThrow(/--eta belong to --sampler ddim/);
+    expect(() => samplerFromArgs({ sampler: 'ddim', eta: '2' })).toThrow(/--eta must be from 0 to 1/);
     expect(() => samplerFromArgs({ steps: '2.5' })).toThrow(/whole number/);
     expect(guideFromArgs({})).toBeUndefined();
     expect(guideFromArgs({ class: '3', scale: '2', guide: guide })).toEqual({ dir: guide, classes: 3, scale: 2 });
@@ -288,6 +292,18 @@ describe('DDPM checkpoints and guidance: npm run sample', () => {
     const b = path.join(tmp, 'ddpm-b');
     await sampleToDir({ checkpoint: ddpm, out: b, n: 5, seed: 3, batch: 3, frames: true, sampler: { kind: 'ddim', steps: 3, eta: 0 } });
     expect(await digests(b)).toEqual(await digests(a));
+  });
+
+  it('DPM-Solver++ (--sampler dpm-solver --steps 3): NFE = steps, frames at its grid times, guidable', async () => {
+    const a = path.join(tmp, 'ddpm-dpm');
+    const sampler = samplerFromArgs({ sampler: 'dpm-solver', steps: '3' });
+    const summary = await sampleToDir({ checkpoint: ddpm, out: a, n: 3, seed: 4, batch: 3, frames: true, sampler });
+    expect(summary).toMatchObject({ n: 3, sampler: 'DPM-Solver++(2M)-3', nfe: 3, T: 3, classifierCalls: 0 });
+    // the DDIM grid of 3 steps, [50, 33, 17], then x₀
+    expect((await readdir(path.join(a, 'frames'))).filter((f) => f.endsWith('xk.png')).sort()).toEqual(['step-17-xk.png', 'step-33-xk.png', 'step-50-xk.png']);
+    const g = await sampleToDir({ checkpoint: ddpm, out: path.join(tmp, 'ddpm-dpm-g'), n: 3, seed: 4, batch: 3, sampler, guide: { dir: guide, classes: 1, scale: 50 } });
+    expect(g).toMatchObject({ nfe: 3, classifierCalls: 3 });
+    expect(await sha(path.join(tmp, 'ddpm-dpm-g', 'grid.png'))).not.toBe(await sha(path.join(a, 'grid.png')));
   });
 
   it('ancestral runs every step; the default sampler of a DDPM is DDIM-50', async () => {
@@ -407,18 +423,22 @@ describe('DDPM checkpoints and guidance: npm run eval', () => {
     await writeGenerator(path.join(models, 'tiny-ddgan'), 1, 'mnist-train');
     await writeGenerator(path.join(models, 'tiny-emoji'), 3, 'emoji');
     const before = tf.memory().numTensors;
-    const t = await evaluationTable({ modelsDir: models, n: 6, nSlow: 4, batch: 6, classifier, guide, ddimSteps: [3], scales: [0, 4] });
+    const t = await evaluationTable({ modelsDir: models, n: 6, nSlow: 4, batch: 6, classifier, guide, steps: [3], guidedSteps: 2, scales: [0, 4] });
     expect(tf.memory().numTensors).toBe(before);
+    // every DDPM sampler of the list: the step-count ones at each count, ancestral on n-slow
     expect(t.rows.map((r) => [r.model, r.sampler, r.n, r.nfe])).toEqual([
       ['tiny-ddgan', 'DD-GAN T = 2', 6, 2],
-      ['tiny-ddpm', 'DDPM-50 ancestral', 4, 50],
       ['tiny-ddpm', 'DDIM-3 (η = 0)', 6, 3],
+      ['tiny-ddpm', 'DPM-Solver++(2M)-3', 6, 3],
+      ['tiny-ddpm', 'DDPM-50 ancestral', 4, 50],
     ]);
     expect(t.guided.map((r) => [r.model, r.sampler, r.scale, r.classifierCalls])).toEqual([
       ['tiny-ddgan', 'DD-GAN T = 2', 0, 0],
       ['tiny-ddgan', 'DD-GAN T = 2', 4, 1 + LAST_STEP_GUIDE_ITERATIONS],
-      ['tiny-ddpm', 'DDIM-3 (η = 0)', 0, 0],
-      ['tiny-ddpm', 'DDIM-3 (η = 0)', 4, 3],
+      ['tiny-ddpm', 'DDIM-2 (η = 0)', 0, 0],
+      ['tiny-ddpm', 'DDIM-2 (η = 0)', 4, 2],
+      ['tiny-ddpm', 'DPM-Solver++(2M)-2', 0, 0],
+      ['tiny-ddpm', 'DPM-Solver++(2M)-2', 4, 2],
     ]);
     expect(t.floor).toMatchObject({ n: 6 });
     const md = formatTable(t);

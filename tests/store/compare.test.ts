@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createAppStore, isCompareBusy, type AppStore, type CompareRowView } from '../../src/store/store';
-import { ablationTable, baselinesFor, compareChoices, noBaselineReason, rowImagesPerSecond, rowMetrics, rowProgressText, speedup } from '../../src/store/compareModels';
+import { ablationTable, baselinesFor, compareChoices, noBaselineReason, rowImagesPerSecond, rowMetricKeys, rowMetrics, rowProgressText, speedup } from '../../src/store/compareModels';
 import { makeFrame } from '../../src/store/history';
 import { MODEL_INDEX_FORMAT, type AuxiliaryEntry, type ModelIndexEntry } from '../../src/store/modelCatalog';
 import { EngineError } from '../../src/worker/client';
@@ -31,7 +31,7 @@ const aux = (name: string, role: AuxiliaryEntry['role'], extra: Partial<Auxiliar
 const frame = (batch: number, v: number): ArrayBuffer => new Uint8ClampedArray(batch * S * S * 4).fill(v).buffer;
 const stepsOf = (p: CompareParams, i: number): number => {
   const s = p.rows[i].sampler;
-  return s.kind === 'ddgan' ? 4 : s.kind === 'ddim' ? s.steps : 1000;
+  return s.kind === 'ddgan' ? 4 : s.kind === 'ancestral' ? 1000 : s.steps;
 };
 
 interface Fake {
@@ -143,6 +143,39 @@ describe('compare slice', () => {
     expect(ddpm).toMatchObject({ label: 'DDPM-1000', status: 'done', steps: 1000, elapsedMs: 10_000 });
     expect(speedup(g, ddpm)).toEqual({ kind: 'measured', ratio: 250 });
     expect(store.getState().engine.memory).toEqual(memory);
+  });
+
+  it('the DDPM rows are the user’s picks from the sampler list: DPM-Solver++ with its step count joins, DDIM leaves', async () => {
+    const f = fake();
+    const store = await booted(f.engine, ...fullIndex());
+    const { actions } = store.getState();
+    expect(store.getState().compare.settings.baselines.map((b) => [b.spec.kind, b.on])).toEqual([
+      ['ddim', true],
+      ['dpm-solver', false],
+      ['ancestral', true],
+    ]);
+    const picked = store.getState().compare.settings.baselines.map((b) =>
+      b.spec.kind === 'dpm-solver' ? { spec: { ...b.spec, steps: 12 }, on: true } : b.spec.kind === 'ddim' ? { ...b, on: false } : b,
+    );
+    actions.setCompareSettings({ baselines: picked });
+    // An out-of-range step count is refused (the last valid one stays).
+    actions.setCompareSettings({ baselines: picked.map((b) => (b.spec.kind === 'dpm-solver' ? { ...b, spec: { ...b.spec, steps: 0 } } : b)) });
+    await actions.runCompare();
+    expect(f.calls[0].rows.map((r) => [r.id, r.sampler])).toEqual([
+      ['ddgan', { kind: 'ddgan' }],
+      ['dpm-solver', { kind: 'dpm-solver', steps: 12 }],
+      ['ddpm', { kind: 'ancestral' }],
+    ]);
+    const [, dpm] = rows(store, 'trilemma');
+    expect(dpm).toMatchObject({ label: 'DPM-Solver++ 12', status: 'done', steps: 12, metricKeys: ['samplers.DPM-Solver++(2M)-12'] });
+    // Class control steers DPM-Solver++ with the same step count.
+    actions.setCompareSettings({ guidedSampler: 'dpm-solver', scale: 2 });
+    await actions.runGuided();
+    expect(f.calls[1].rows[0]).toMatchObject({ sampler: { kind: 'dpm-solver', steps: 12 }, model: { name: 'mnist-ddpm' }, target: 3 });
+    expect(rows(store, 'guided')[0]).toMatchObject({ label: 'DPM-Solver++ 12', sampler: 'dpm-solver' });
+    // A kind class control cannot steer (all 1000 ancestral steps) falls back to DD-GAN.
+    actions.setCompareSettings({ guidedSampler: 'ancestral' });
+    expect(store.getState().compare.settings.guidedSampler).toBe('ddgan');
   });
 
   it('while DDPM still runs: rows show progress, the speed-up is a lower bound, and Cancel stops the job', async () => {
@@ -352,17 +385,28 @@ describe('compare helpers', () => {
   });
 
   it('finds stored metrics per sampler, falls back to unstated ones, and says when there are none', () => {
-    expect(rowMetrics({ frechetDistance: 6.5, recall: 0.8, 'evaluation.n': 2000 }, 'ddgan')).toEqual({ values: { frechetDistance: 6.5, recall: 0.8 }, source: '', samplerUnstated: false });
+    const keys = (spec: Parameters<typeof rowMetricKeys>[0], N: number | null = 1000) => rowMetricKeys(spec, N);
+    expect(rowMetrics({ frechetDistance: 6.5, recall: 0.8, 'evaluation.n': 2000 }, keys({ kind: 'ddgan' }))).toEqual({ values: { frechetDistance: 6.5, recall: 0.8 }, source: '', samplerUnstated: false });
+    // keys of model files evaluated before the sampler labels
     const ddpm = { 'ddim50.frechetDistance': 9, 'ddim50.precision': 0.5, 'ddpm1000.frechetDistance': 4 };
-    expect(rowMetrics(ddpm, 'ddim')).toMatchObject({ values: { frechetDistance: 9, precision: 0.5 }, source: 'ddim50' });
-    expect(rowMetrics(ddpm, 'ancestral')).toMatchObject({ values: { frechetDistance: 4 }, source: 'ddpm1000' });
+    expect(rowMetrics(ddpm, keys({ kind: 'ddim', steps: 50, eta: 0 }))).toMatchObject({ values: { frechetDistance: 9, precision: 0.5 }, source: 'ddim50' });
+    expect(rowMetrics(ddpm, keys({ kind: 'ancestral' }))).toMatchObject({ values: { frechetDistance: 4 }, source: 'ddpm1000' });
+    // DDIM-20's row does not borrow DDIM-50's numbers
+    expect(rowMetrics(ddpm, keys({ kind: 'ddim', steps: 20, eta: 0 }))).toBeNull();
     // the keys `npm run eval` writes (metrics.samplers[<sampler label>], flattened by the index)
-    const evaluated = { 'samplers.DDIM-50 (η = 0).frechetDistance': 11, 'samplers.DDPM-1000 ancestral.recall': 0.7 };
-    expect(rowMetrics(evaluated, 'ddim')).toMatchObject({ values: { frechetDistance: 11 }, samplerUnstated: false });
-    expect(rowMetrics(evaluated, 'ancestral')).toMatchObject({ values: { recall: 0.7 }, samplerUnstated: false });
-    expect(rowMetrics({ frechetDistance: 7 }, 'ancestral')).toEqual({ values: { frechetDistance: 7 }, source: '', samplerUnstated: true });
-    expect(rowMetrics({ fixture: 1 }, 'ddgan')).toBeNull();
-    expect(rowMetrics(undefined, 'ddim')).toBeNull();
+    const evaluated = {
+      'samplers.DDIM-50 (η = 0).frechetDistance': 11,
+      'samplers.DDPM-1000 ancestral.recall': 0.7,
+      'samplers.DPM-Solver++(2M)-20.frechetDistance': 3.5,
+    };
+    expect(rowMetrics(evaluated, keys({ kind: 'ddim', steps: 50, eta: 0 }))).toMatchObject({ values: { frechetDistance: 11 }, samplerUnstated: false });
+    expect(rowMetrics(evaluated, keys({ kind: 'ancestral' }))).toMatchObject({ values: { recall: 0.7 }, samplerUnstated: false });
+    expect(rowMetrics(evaluated, keys({ kind: 'dpm-solver', steps: 20 }))).toMatchObject({ values: { frechetDistance: 3.5 }, source: 'samplers.DPM-Solver++(2M)-20' });
+    // a row asks for the steps its ε-net has: DDIM-50 of a 20-step net is DDIM-20
+    expect(keys({ kind: 'ddim', steps: 50, eta: 0 }, 20)[0]).toBe('samplers.DDIM-20 (η = 0)');
+    expect(rowMetrics({ frechetDistance: 7 }, keys({ kind: 'ancestral' }))).toEqual({ values: { frechetDistance: 7 }, source: '', samplerUnstated: true });
+    expect(rowMetrics({ fixture: 1 }, keys({ kind: 'ddgan' }))).toBeNull();
+    expect(rowMetrics(undefined, keys({ kind: 'ddim', steps: 50, eta: 0 }))).toBeNull();
   });
 
   it('projects images per second from the steps so far', () => {

@@ -77,7 +77,8 @@ function fake(sessions: SessionStorage | null = null, opts: { gate?: Promise<voi
       const recipe = p.settings.recipe ?? 'ddgan';
       emit({ status: 'started', iteration: from, init: p.init.kind, recipe, images: 2, generatorParams: 10, discriminatorParams: 5, imageSize: S, channels: 1, note: 'n' });
       emit({ status: 'state', state: 'running', iteration: from, message: null, lastGoodIteration: null });
-      emit({ status: 'preview', iteration: from, frame: new Uint8ClampedArray(16).buffer, batch: 1, width: S, height: S });
+      // On uploads the worker names each sample's nearest upload (here: the second one).
+      emit({ status: 'preview', iteration: from, frame: new Uint8ClampedArray(16).buffer, batch: 1, width: S, height: S, ...(p.data.kind === 'pixels' ? { nearest: [1] } : {}) });
       emit(checkpoint(from));
       for (let i = from + 1; i <= p.settings.iterations; i++) {
         const dg = recipe === 'diffusion-gan' ? { diffusionT: 10 + i, rd: i % 2 ? NaN : 0.75 } : {};
@@ -140,6 +141,9 @@ describe('training slice', () => {
     let t = store.getState().train;
     expect(starts[0].data).toMatchObject({ kind: 'pixels', count: 2, size: S, channels: 1 });
     expect(t.status).toBe('done');
+    // The preview's nearest-upload indices point into the uploads the run was sent, in order.
+    expect(t.previews[0].nearest).toEqual([1]);
+    expect(t.runUploads?.map((u) => u.name)).toEqual(['a.png', 'b.png']);
     expect(t.series.iteration).toEqual([1, 2, 3]);
     expect(t.series.r1).toEqual([null, 0.1, null]);
     expect(t.length).toBe(3);
@@ -165,6 +169,12 @@ describe('training slice', () => {
     expect(t.series.iteration).toEqual([1, 2, 3]);
     expect(t.run?.startIteration).toBe(2);
     expect(t.sessionId).toBe(list[0].id);
+    // The saved preview keeps its pairs, and they point into the saved images.
+    expect(t.previews.map((p) => [p.iteration, p.nearest])).toEqual([
+      [0, [1]],
+      [2, [1]],
+    ]);
+    expect(t.runUploads?.map((u) => u.name)).toEqual(['saved image 1', 'saved image 2']);
   });
 
   it('keeps the newest saved iteration while the next write is under way', async () => {
@@ -333,6 +343,69 @@ describe('training slice: reliability', () => {
     a.setEmojiFilter(2, 'cat');
     await until(() => store.getState().train.selection?.total === 4, 'the emoji count');
     expect(store.getState().train.selection).toEqual({ count: 1, total: 4 });
+  });
+
+  it('adds a ready-made few-shot set as uploads, names a set it does not know, and says when the list cannot be read', async () => {
+    const index = {
+      format: 'ddgan-fewshot/1', size: 32, channels: 3,
+      sets: [{ name: 'fx-food', theme: 'fruit and food', style: 'fxemoji', license: 'CC-BY-4.0', credit: 'Mozilla', files: ['01-banana.png', '02-bread.png', '03-cherries.png'] }],
+    };
+    const fetched: string[] = [];
+    const { engine } = fake();
+    const store = await booted(engine, memorySessions(), {
+      fetchJson: async (url) => (url.endsWith('/data/fewshot/index.json') ? index : { format: MODEL_INDEX_FORMAT, models: [entry], skipped: [] }),
+      fetchBytes: async (url) => {
+        fetched.push(url);
+        if (url.endsWith('02-bread.png')) throw new Error('HTTP 404');
+        return new ArrayBuffer(5);
+      },
+    });
+    const a = store.getState().actions;
+    await a.loadSampleSets();
+    expect(store.getState().train.sampleSets?.map((s) => s.name)).toEqual(['fx-food']);
+    await a.addSampleSet('fx-food');
+    const t = store.getState().train;
+    expect(fetched).toEqual(['01-banana.png', '02-bread.png', '03-cherries.png'].map((f) => `http://127.0.0.1:1/data/fewshot/fx-food/${f}`));
+    expect(t.uploads.map((u) => u.name)).toEqual(['fx-food/01-banana.png', 'fx-food/03-cherries.png']);
+    expect(t.problems).toEqual([{ name: 'fx-food/02-bread.png', message: 'could not read the file: HTTP 404' }]);
+    await a.addSampleSet('nope');
+    expect(store.getState().train.problems.at(-1)).toEqual({ name: 'nope', message: 'no ready-made image set of that name' });
+
+    const broken = await booted(fake().engine, memorySessions(), {
+      fetchJson: async (url) => (url.includes('fewshot') ? { format: 'other' } : { format: MODEL_INDEX_FORMAT, models: [entry], skipped: [] }),
+    });
+    await broken.getState().actions.loadSampleSets();
+    expect(broken.getState().train.sampleSetsError).toMatch(/ready-made image sets could not be read: the few-shot index has format "other"/);
+    expect(broken.getState().train.sampleSets).toBeNull();
+  });
+
+  it('trains on three styles of each emoji when asked, and a saved session keeps that choice', async () => {
+    // icons-train: the same two categories, each emoji in three drawings.
+    const datasetIndex: StoreEnv['datasetIndex'] = async (name) =>
+      name === 'icons-train'
+        ? { count: 12, labels: Uint8Array.from([0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2]), itemNames: ['grinning', 'grinning', 'grinning', 'cat face', 'cat face', 'cat face', 'cat', 'cat', 'cat', 'dog', 'dog', 'dog'] }
+        : { count: 4, labels: Uint8Array.from([0, 0, 2, 2]), itemNames: ['grinning', 'cat face', 'cat', 'dog'] };
+    const sessions = memorySessions();
+    const { engine, starts } = fake(sessions);
+    const store = await booted(engine, sessions, { datasetIndex });
+    const a = store.getState().actions;
+    a.setDataSource('emoji');
+    a.setEmojiFilter(2, 'cat');
+    await until(() => store.getState().train.selection?.total === 4, 'the Twemoji count');
+    expect(store.getState().train.emojiSet).toBe('emoji');
+    a.setEmojiSet('icons');
+    await until(() => store.getState().train.selection?.total === 12, 'the three-style count');
+    expect(store.getState().train.selection).toEqual({ count: 3, total: 12 });
+    a.setTrainSettings({ iterations: 3 });
+    await a.startTraining();
+    expect(starts[0].data).toMatchObject({ kind: 'emoji', category: 2, search: 'cat', set: 'icons' });
+    const [saved] = await sessions.list();
+    expect(saved.dataLabel).toBe('emoji: Animals & Nature matching “cat” (three styles)');
+    // Back to Twemoji, then resuming the saved session brings its three styles back.
+    a.setEmojiSet('emoji');
+    await a.resumeSession(saved.id);
+    expect(store.getState().train.emojiSet).toBe('icons');
+    expect(starts[1].data).toMatchObject({ kind: 'emoji', set: 'icons' });
   });
 
   it('refuses an invalid setting with its reason, keeps the last valid value, and will not start with it', async () => {

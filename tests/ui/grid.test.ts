@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeGrid, extractTile, filmstrip, gridDims, gridGeometry, tileAt, tileRect, upscaleNearest } from '../../src/ui/grid';
+import { composeGrid, extractTile, filmstrip, gridDims, gridGeometry, pairGrid, tileAt, tileRect, upscaleNearest } from '../../src/ui/grid';
 
 /** A frame of `batch` w×h tiles where every pixel of tile i has R = i + 1. */
 function frame(batch: number, w: number, h: number): Uint8ClampedArray {
@@ -94,5 +94,19 @@ describe('filmstrip and upscaling', () => {
     expect([r(up, 0, 0), r(up, 2, 2), r(up, 3, 0), r(up, 5, 2)]).toEqual([1, 1, 2, 2]);
     expect(upscaleNearest(src, 1)).toBe(src);
     expect(() => upscaleNearest(src, 0)).toThrow();
+  });
+});
+
+describe('pairGrid', () => {
+  it('puts each sample beside its partner, pairs 3 pixels apart, a missing partner left grey', () => {
+    // Two 1×1 samples (values 10 and 20) with partners 30 and none.
+    const frame = new Uint8ClampedArray([10, 10, 10, 255, 20, 20, 20, 255]);
+    const partner = { data: new Uint8ClampedArray([30, 30, 30, 255]), width: 1, height: 1 };
+    const { px, geometry } = pairGrid(frame, 2, 1, 1, [partner, null]);
+    // 2 cells side by side: [sample, gap, partner] + 3-pixel gap + [sample, gap, partner].
+    expect([px.width, px.height]).toEqual([9, 1]);
+    expect(Array.from({ length: 9 }, (_, x) => px.data[x * 4])).toEqual([10, 128, 30, 128, 128, 128, 20, 128, 128]);
+    expect(tileRect(geometry, 1)).toEqual({ left: (100 * 6) / 9, top: 0, width: (100 * 3) / 9, height: 100 });
+    expect(() => pairGrid(frame, 2, 1, 1, [partner])).toThrow(/2 samples need 2 partners/);
   });
 });

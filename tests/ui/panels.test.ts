@@ -90,6 +90,27 @@ describe('Fine-tune panel', () => {
     expect(at('stopped')).not.toMatch(/ETA/);
     expect(at('error')).not.toMatch(/ETA/);
   });
+
+  it('shows each preview sample beside its nearest upload, as the worker paired them', async () => {
+    const { store } = await fakeApp({ models: [gen('m', 4)] });
+    const upload = (id: number, name: string) => ({ id, name, pixels: new Uint8Array(4).fill(id), size: 2, channels: 1, width: 2, height: 2, format: 'png' });
+    const preview = { iteration: 6, frame: new Uint8ClampedArray(3 * 2 * 2 * 4), batch: 3, width: 2, height: 2 };
+    const t = store.getState().train;
+    store.setState({ train: { ...t, previews: [preview], runUploads: [upload(1, 'a.png'), upload(2, 'b.png')] } });
+    // Without pairs (a built-in data set) there is no pairs section.
+    expect(render(store, createElement(TrainPanel))).not.toContain('data-testid="preview-pairs"');
+    store.setState({ train: { ...store.getState().train, previews: [{ ...preview, nearest: [1, 0, 1] }] } });
+    const html = render(store, createElement(TrainPanel));
+    expect(html).toMatch(/data-testid="preview-pairs" data-pairs="3" data-iteration="6"/);
+    // One picture for all the pairs.
+    expect(html.match(/<canvas[^>]*aria-label="Samples at iteration 6, each beside its nearest upload"/g)).toHaveLength(1);
+    const pairs = [...html.matchAll(/<span[^>]*data-testid="preview-pair"[^>]*data-sample="(\d+)" data-nearest="(\d+)" title="([^"]*)"/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(pairs).toEqual([
+      ['0', '1', 'sample 1 · nearest upload: b.png'],
+      ['1', '0', 'sample 2 · nearest upload: a.png'],
+      ['2', '1', 'sample 3 · nearest upload: b.png'],
+    ]);
+  });
 });
 
 describe('Model panel', () => {
@@ -120,6 +141,7 @@ function blankRow() {
     label: 'DDPM-1000',
     model: 'mnist-ddpm',
     sampler: 'ancestral' as const,
+    metricKeys: [''],
     status: 'waiting' as const,
     steps: 0,
     step: 0,
@@ -188,6 +210,24 @@ describe('Compare view', () => {
     expect(verdicts[1][4]).toMatch(/^<canvas width="2" height="2" role="img" aria-label="sample 2"><\/canvas>/);
     expect(textOf(verdicts[1][4])).toBe(`3 · ${Math.round(100 * (0.4 + 0.5 / 6))} %`);
     expect(html).toMatch(/class="judged-samples"[^>]*style="grid-template-columns:repeat\(3, minmax\(0, 1fr\)\)"/);
+  });
+
+  it('lists every DDPM sampler as a row to pick; a picked DPM-Solver++ row shows the metrics eval stored for its step count', async () => {
+    const app = await fakeApp({ models: digits(), auxiliary: support({ 'samplers.DPM-Solver++(2M)-20.frechetDistance': 3.58, 'samplers.DPM-Solver++(2M)-20.precision': 0.642 }) });
+    const { actions } = app.store.getState();
+    let html = render(app.store, createElement(ComparePanel));
+    expect(html).toMatch(/data-testid="compare-pick-ddim"[^>]*checked/);
+    expect(html).not.toMatch(/data-testid="compare-pick-dpm-solver"[^>]*checked/);
+    expect(html).toMatch(/data-testid="compare-steps-dpm-solver"[^>]*value="20"/);
+    expect(textOf(html)).toContain('DPM-Solver++ 20');
+    actions.setCompareSettings({ baselines: app.store.getState().compare.settings.baselines.map((b) => ({ ...b, on: true })) });
+    await actions.runCompare();
+    html = render(app.store, createElement(ComparePanel));
+    expect(app.store.getState().compare.trilemma.rows.map((r) => r.id)).toEqual(['ddgan', 'ddim', 'dpm-solver', 'ddpm']);
+    expect(html).toMatch(/data-testid="compare-row-dpm-solver-metrics" data-evaluated="true"/);
+    expect(html).toMatch(/data-testid="compare-row-dpm-solver-metrics-frechetDistance" data-value="3.58"/);
+    expect(html).toMatch(/data-testid="compare-speedup-dpm-solver"/);
+    expect(html).toMatch(/data-testid="guided-sampler-dpm-solver"/);
   });
 
   it('offers only DDPMs trained on the DD-GAN’s data, shows model names whole, and a cancelled row’s counter and picture agree', async () => {

@@ -70,7 +70,28 @@ describe('TrainingSession', () => {
     for (const e of events) if (e.status === 'iteration') expect(Number.isFinite(e.stats.lossD) && Number.isFinite(e.stats.lossG)).toBe(true);
     const preview = events.find((e) => e.status === 'preview');
     expect(preview?.status === 'preview' && preview.frame.byteLength).toBe(2 * S * S * 4);
+    // Built-in data (the default): no nearest-upload pairs.
+    expect(preview && 'nearest' in preview).toBe(false);
     // The base network is cloned, not adopted; everything the run made is freed.
+    expect(tf.memory().numTensors).toBe(before);
+    base.dispose();
+  });
+
+  it('on uploads, names each preview sample’s nearest training image, and leaks nothing', async () => {
+    const base = Network.create(TINY_CONFIG, 1);
+    const before = tf.memory().numTensors;
+    const one = { ...settings, iterations: 2, r1Gamma: 0 };
+    const built = buildTrainer({ kind: 'finetune' }, base, data(), one);
+    const session = new TrainingSession(built.trainer, data(), { settings: one, name: 't', nearestUploads: true });
+    const { events, emit } = collect();
+    await session.run(emit, { init: 'finetune', note: built.note });
+    session.dispose();
+    const previews = events.flatMap((e) => (e.status === 'preview' ? [e] : []));
+    expect(previews.map((p) => p.iteration)).toEqual([0, 2]);
+    for (const p of previews) {
+      expect(p.nearest).toHaveLength(one.previewCount);
+      for (const i of p.nearest!) expect(Number.isInteger(i) && i >= 0 && i < data().count).toBe(true);
+    }
     expect(tf.memory().numTensors).toBe(before);
     base.dispose();
   });

@@ -22,6 +22,10 @@ export interface DatasetManifest {
   readonly classNames?: readonly string[];
   /** One name per image, index = image index (e.g. emoji short names, for search). */
   readonly itemNames?: readonly string[];
+  /** The drawing styles of a set that mixes several image sources, index = style. */
+  readonly styles?: readonly DatasetStyle[];
+  /** One index into `styles` per image (present exactly when `styles` is). */
+  readonly itemStyles?: readonly number[];
   readonly pixelsFile: string;
   readonly labelsFile?: string;
   /** Short credit line, shown wherever the data is shown. */
@@ -30,10 +34,22 @@ export interface DatasetManifest {
   readonly sha256: string;
 }
 
+/** One image source of a mixed data set: what its images are and under which licence. */
+export interface DatasetStyle {
+  /** Short identifier, e.g. "noto". */
+  readonly name: string;
+  /** Credit line: the artwork, its owner, the licence and the npm package it came from. */
+  readonly source: string;
+  /** SPDX identifier of the images' licence, e.g. "Apache-2.0". */
+  readonly license: string;
+}
+
 /** A data set as loaded from files: the pixels plus the names the manifest carries. */
 export interface LoadedDataset extends ImageDataset {
   readonly classNames?: readonly string[];
   readonly itemNames?: readonly string[];
+  readonly styles?: readonly DatasetStyle[];
+  readonly itemStyles?: readonly number[];
   readonly source: string;
 }
 
@@ -70,6 +86,35 @@ function optionalStringArray(json: Record<string, unknown>, key: string, expecte
   }
   if (value.length !== expectedLength) fail(`"${key}" has ${value.length} entries, expected ${expectedLength}`);
   return value as string[];
+}
+
+function optionalStyles(json: Record<string, unknown>): DatasetStyle[] | undefined {
+  const value = json.styles;
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) fail('"styles" must be a non-empty array');
+  return value.map((style, i) => {
+    if (!isRecord(style)) fail(`"styles"[${i}] must be an object`);
+    const field = (key: string): string => {
+      const text = style[key];
+      if (typeof text !== 'string' || text.length === 0) fail(`"styles"[${i}].${key} must be a non-empty string`);
+      return text;
+    };
+    return { name: field('name'), source: field('source'), license: field('license') };
+  });
+}
+
+function optionalItemStyles(json: Record<string, unknown>, count: number, styleCount: number): number[] | undefined {
+  const value = json.itemStyles;
+  if (value === undefined) {
+    if (styleCount > 0) fail('"styles" needs "itemStyles"');
+    return undefined;
+  }
+  if (styleCount === 0) fail('"itemStyles" needs "styles"');
+  if (!Array.isArray(value) || value.some((s) => !Number.isInteger(s) || s < 0 || s >= styleCount)) {
+    fail(`"itemStyles" must be an array of style indices 0..${styleCount - 1}`);
+  }
+  if (value.length !== count) fail(`"itemStyles" has ${value.length} entries, expected ${count}`);
+  return value as number[];
 }
 
 /**
@@ -113,6 +158,8 @@ export function parseDatasetManifest(json: unknown): DatasetManifest {
   if (json.classNames !== undefined && numClasses === undefined) fail('"classNames" needs "numClasses"');
   const classNames = optionalStringArray(json, 'classNames', numClasses ?? 0);
   const itemNames = optionalStringArray(json, 'itemNames', count);
+  const styles = optionalStyles(json);
+  const itemStyles = optionalItemStyles(json, count, styles?.length ?? 0);
 
   return {
     format: DATASET_FORMAT,
@@ -123,6 +170,8 @@ export function parseDatasetManifest(json: unknown): DatasetManifest {
     ...(numClasses !== undefined && { numClasses }),
     ...(classNames && { classNames }),
     ...(itemNames && { itemNames }),
+    ...(styles && { styles }),
+    ...(itemStyles && { itemStyles }),
     pixelsFile,
     ...(labelsFile !== undefined && { labelsFile }),
     source,
@@ -186,6 +235,8 @@ export function datasetFromBuffers(
     ...(labels && { labels, numClasses }),
     ...(manifest.classNames && { classNames: manifest.classNames }),
     ...(manifest.itemNames && { itemNames: manifest.itemNames }),
+    ...(manifest.styles && { styles: manifest.styles }),
+    ...(manifest.itemStyles && { itemStyles: manifest.itemStyles }),
   };
 }
 

@@ -1,5 +1,8 @@
 /**
- * The DD-GAN sampler (official code: `sample_from_model`), with every step reported.
+ * DD-GAN sampling of an image generator (official code: `sample_from_model`), with every
+ * step reported: the posterior sampler (./samplers/ddganPosterior.ts) run by the pipeline
+ * (./pipeline.ts) on the generator, for callers that hold a generator and a schedule (the
+ * Generate view's engine, the trainers' previews, the benchmark).
  *
  *   1. x_T ~ N(0, I)                                   (or a given x_k to start from)
  *   2. for k = T … 1:
@@ -14,12 +17,17 @@
  * The loop awaits between steps, so a worker can answer a cancel message mid-run and
  * stream every frame; each step's tensors live only until `onStep` resolves.
  */
-import * as tf from '@tensorflow/tfjs';
-import { randn, type Rng } from '../rng';
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../rng';
 import type { Network } from '../models/network';
 import type { GeneratorConfig } from '../models/generator';
-import { samplePosterior } from './ddgan';
+import { ddganDenoiser } from './denoiser';
+import { runSampler } from './pipeline';
+import { ddganPosteriorSampler } from './samplers/ddganPosterior';
+import { DDGAN_INFO, defaultSpec } from './samplers/specs';
 import type { DdganSchedule } from './schedule';
+
+export { SamplingAborted } from './pipeline';
 
 export interface DdganStep {
   /** Step index of the input: this step maps x_k to x_{k−1}. */
@@ -57,77 +65,28 @@ export interface DdganSampleOptions {
   readonly now?: () => number;
 }
 
-export class SamplingAborted extends Error {
-  readonly code = 'aborted';
-  constructor() {
-    super('sampling was cancelled');
-    this.name = 'SamplingAborted';
-  }
-}
-
 /** Runs the reverse chain; returns x₀ (the caller owns and disposes it). */
 export async function sampleDdgan(
   generator: Network<GeneratorConfig>,
   schedule: DdganSchedule,
   opts: DdganSampleOptions,
 ): Promise<tf.Tensor4D> {
-  const cfg = generator.config;
-  const T = schedule.T;
-  if (cfg.T !== T) throw new Error(`generator was trained for T = ${cfg.T}, the schedule has T = ${T}`);
-  const { batch, rng } = opts;
-  const now = opts.now ?? (() => performance.now());
-  const shape = [batch, cfg.imageSize, cfg.imageSize, cfg.channels];
-
-  let startK = T;
-  let x: tf.Tensor4D;
-  if (opts.start) {
-    startK = opts.start.k;
-    if (startK < 1 || startK > T) throw new RangeError(`start step ${startK} is outside 1..${T}`);
-    if (opts.start.xK.shape.join() !== shape.join()) {
-      throw new Error(`start tensor has shape [${opts.start.xK.shape}], expected [${shape}]`);
-    }
-    x = tf.keep(opts.start.xK.clone());
-  } else {
-    x = randn(shape, rng) as tf.Tensor4D;
-  }
-
-  try {
-    for (let k = startK; k >= 1; k--) {
-      if (opts.signal?.aborted) throw new SamplingAborted();
-      const t0 = now();
-      const z = randn([batch, cfg.nz], rng) as tf.Tensor2D;
-      let x0Pred: tf.Tensor4D;
-      let xPrev: tf.Tensor4D;
-      try {
-        const corrected = opts.inputShift?.(x, k, z) ?? null;
-        if (corrected) {
-          x.dispose();
-          x = corrected;
-        }
-        const xIn = x;
-        [x0Pred, xPrev] = tf.tidy(() => {
-          const kVec = tf.fill([batch], k, 'int32') as tf.Tensor1D;
-          const pred = generator.apply(xIn, kVec, z) as tf.Tensor4D;
-          const noise = randn(shape, rng);
-          const shift = opts.meanShift?.(xIn, k, pred) ?? undefined;
-          return [pred, samplePosterior(schedule, pred, xIn, k, noise, shift) as tf.Tensor4D];
-        });
-      } finally {
-        z.dispose();
-      }
-      const xK = x;
-      const ms = now() - t0;
-      x = xPrev;
-      try {
-        await opts.onStep?.({ k, T, xK, x0Pred, xPrev, ms });
-      } finally {
-        xK.dispose();
-        x0Pred.dispose();
-      }
-    }
-  } catch (e) {
-    x.dispose();
-    throw e;
-  }
-  return x;
+  const model = ddganDenoiser(generator, schedule);
+  const sampler = ddganPosteriorSampler(defaultSpec(DDGAN_INFO.kind), schedule);
+  const { meanShift, inputShift, onStep } = opts;
+  if (opts.start && !(opts.start.k >= 1 && opts.start.k <= schedule.T)) throw new RangeError(`start step ${opts.start.k} is outside 1..${schedule.T}`);
+  return (await runSampler(model, sampler, {
+    batch: opts.batch,
+    rng: opts.rng,
+    signal: opts.signal,
+    now: opts.now,
+    start: opts.start ? { t: opts.start.k, x: opts.start.xK } : undefined,
+    guidance: {
+      meanShift: meanShift ? (x, k, x0Pred) => meanShift(x as tf.Tensor4D, k, x0Pred as tf.Tensor4D) : undefined,
+      inputShift: inputShift ? (x, k, z) => inputShift(x as tf.Tensor4D, k, z as tf.Tensor2D) : undefined,
+    },
+    onStep: onStep
+      ? (st) => onStep({ k: st.t, T: schedule.T, xK: st.x as tf.Tensor4D, x0Pred: st.x0Pred as tf.Tensor4D, xPrev: st.prev as tf.Tensor4D, ms: st.ms })
+      : undefined,
+  })) as tf.Tensor4D;
 }

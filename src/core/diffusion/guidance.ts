@@ -8,16 +8,18 @@
  *   grad        -> g = ∇_x log p_φ(y | x, σ), per example
  *   scale       -> s, the guidance scale (0 = unguided)
  *
- * How each sampler uses g (the hooks already exist in the samplers):
- *   1. DDPM ancestral: mean ← mean + s · Σ_t · g at x_t, Σ_t the posterior variance β̃_t
- *      (`sampleDdpm` with `guidance: ddpmGuidance(…)` and `guidanceScale: s`).
- *   2. DDIM: ε̂ = ε_θ − s · √(1 − ᾱ_t) · g (the same two options; ddpm.ts picks the rule).
+ * How each sampler uses g, by its guidance rule (samplers/specs.ts), as the pipeline's hooks
+ * (pipeline.ts `GuidanceHooks`; `classifierGuidance` builds them for a model and sampler):
+ *   1. 'mean-shift' of an ε-sampler (DDPM ancestral): mean ← mean + s · Σ_t · g at x_t,
+ *      Σ_t the posterior variance β̃_t (`meanShift`).
+ *   2. 'eps-shift' (DDIM, DPM-Solver++): ε̂ = ε_θ − s · √(1 − ᾱ_t) · g (`outputShift`), the
+ *      score of p(x_t) p(y | x_t)^s, which any ε-sampler can integrate.
  *   3. DD-GAN posterior step k → k − 1: mean ← mean + s · var_k · g, with g taken at the
  *      posterior mean μ = c1_k x̂₀ + c2_k x_k and the noise level σ_{k−1} of the sample the
- *      step draws (`sampleDdgan` with `meanShift: ddganMeanShift(…)`).
+ *      step draws (`meanShift`, from `ddganMeanShift`).
  *   4. DD-GAN last step: var_1 = 0, so no mean shift reaches x₀ = x̂₀ (nor a T = 1 model at
  *      all). There x_1 itself moves up the gradient of log p_φ(y | G(x_1, 1, z), 0), taken
- *      through the generator (`inputShift: ddganLastStepGuide(…)`).
+ *      through the generator (`inputShift`, from `ddganLastStepGuide`).
  *
  * Where g is taken: the guided step draws x_{k−1} from p(x_{k−1} | x_k) p(y | x_{k−1}), and
  * the paper's derivation expands log p(y | x_{k−1}) to first order around the mean μ, so
@@ -41,7 +43,11 @@ import { sigmaInput, type NoisyClassifierConfig } from '../models/noisyClassifie
 import type { DdpmSchedule } from './ddpm';
 import type { DdganSchedule } from './schedule';
 import { posteriorMean } from './ddgan';
+import type { Denoiser } from './denoiser';
 import { ddganNoiseLevel, ddpmNoiseLevel } from './noiseLevel';
+import type { GuidanceHooks } from './pipeline';
+import type { Sampler } from './samplers/sampler';
+import type { GuidanceRule } from './samplers/specs';
 
 /** One class for every example, or one class per example (length = batch). */
 export type ClassLabels = number | readonly number[];
@@ -104,8 +110,8 @@ function checkImageShape(classifier: Network<NoisyClassifierConfig>, x: tf.Tenso
 }
 
 /**
- * The `guidance` hook of `sampleDdpm`: (x_t, t) ↦ ∇ log p_φ(y | x_t, σ_t). The sampler
- * multiplies it by s·Σ_t (ancestral) or uses it in ε̂ (DDIM), with `guidanceScale: s`.
+ * (x_t, t) ↦ ∇ log p_φ(y | x_t, σ_t) for an ε-network's schedule, unscaled: the gradient
+ * `epsGuidanceHooks` turns into a sampler's hook (and `sampleDdpm`'s `guidance` option).
  */
 export function ddpmGuidance(
   classifier: Network<NoisyClassifierConfig>,
@@ -195,5 +201,76 @@ export function ddganLastStepGuide(
     } finally {
       if (parts.length > 1) tf.dispose(parts);
     }
+  };
+}
+
+/**
+ * The hooks of an ε-network sampler guided by `grad` (x_t, t) ↦ ∇log p(y | x_t) at scale
+ * s, by the sampler's rule: 'mean-shift' adds s · Σ_t · g to the step's mean (Σ_t its
+ * variance), 'eps-shift' steps with ε̂ = ε − s · √(1 − ᾱ_t) · g.
+ */
+export function epsGuidanceHooks(
+  rule: GuidanceRule,
+  schedule: DdpmSchedule,
+  grad: (x: tf.Tensor, t: number) => tf.Tensor | null,
+  scale: number,
+): GuidanceHooks {
+  if (rule === 'mean-shift') {
+    return {
+      meanShift: (x, t, _x0Pred, variance) => {
+        const g = grad(x, t);
+        return g ? g.mul(scale * variance) : null;
+      },
+    };
+  }
+  return {
+    outputShift: (x, t, eps) => {
+      const g = grad(x, t);
+      return g ? eps.sub(g.mul(scale * Math.sqrt(1 - schedule.alphaBars[t]))) : null;
+    },
+  };
+}
+
+/** Classifier guidance of one run: the pipeline's hooks and what they cost per image. */
+export interface ClassifierGuidance {
+  readonly hooks: GuidanceHooks;
+  /** Extra network passes per image (DD-GAN's last-step guide goes through G). */
+  readonly extraNetworkCalls: number;
+  /** Classifier gradients per image. */
+  readonly classifierCalls: number;
+}
+
+/**
+ * Classifier guidance toward `labels` at scale s for `model` sampled by `sampler`: the
+ * DD-GAN's posterior mean shift and last-step guide (3. and 4. above), or an ε-sampler's
+ * rule (1. or 2.). Scale 0 gives no hooks and costs nothing.
+ */
+export function classifierGuidance(
+  classifier: Network<NoisyClassifierConfig>,
+  model: Denoiser,
+  sampler: Sampler,
+  labels: ClassLabels,
+  scale: number,
+): ClassifierGuidance {
+  if (scale === 0) return { hooks: {}, extraNetworkCalls: 0, classifierCalls: 0 };
+  if (model.family === 'ddgan') {
+    const G = model.network;
+    if (G.config.kind !== 'ddgan-generator') throw new Error(`classifier guidance steers image generators, not ${G.config.kind}`);
+    const schedule = model.schedule;
+    const shift = ddganMeanShift(classifier, schedule, labels, scale);
+    return {
+      hooks: {
+        meanShift: (x, k, x0Pred) => shift(x as tf.Tensor4D, k, x0Pred as tf.Tensor4D),
+        inputShift: ddganLastStepGuide(classifier, G as Network<GeneratorConfig>, schedule, labels, scale) as GuidanceHooks['inputShift'],
+      },
+      extraNetworkCalls: LAST_STEP_GUIDE_ITERATIONS,
+      classifierCalls: schedule.T - 1 + LAST_STEP_GUIDE_ITERATIONS,
+    };
+  }
+  const grad = ddpmGuidance(classifier, model.schedule, labels);
+  return {
+    hooks: epsGuidanceHooks(sampler.guidance, model.schedule, (x, t) => grad(x as tf.Tensor4D, t), scale),
+    extraNetworkCalls: 0,
+    classifierCalls: sampler.nfe,
   };
 }

@@ -27,8 +27,12 @@
  * matMul(q, r, false, true) on the wasm backend ran at 1.6 GFLOP/s here against 21 GFLOP/s
  * for the pre-transposed product (1024 × 1024 × 3072). In float32 the expansion loses ~1e−3 of
  * absolute accuracy on squared distances of ~10³, far below the distances that matter here.
+ *
+ * The same search gives the fine-tune panel its pairs: `nearestTrainingImages` names, for each
+ * preview sample, the training image it is closest to.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ImageDataset } from '../data/dataset';
 
 export const DEFAULT_NEAR_COPY_PERCENTILE = 0.01;
 
@@ -51,11 +55,24 @@ export async function nearestNeighbourDistances(
   d: number,
   opts: NearestOptions = {},
 ): Promise<Float32Array> {
+  return (await nearestNeighbours(query, nQuery, ref, nRef, d, opts)).distance;
+}
+
+export interface Neighbours {
+  /** For each query row, the index of its nearest reference row (the first, on a tie). */
+  readonly index: Int32Array;
+  /** For each query row, the L2 distance to that row. */
+  readonly distance: Float32Array;
+}
+
+/** For each query row, which reference row is nearest (L2) and how far it is. */
+export async function nearestNeighbours(query: Float32Array, nQuery: number, ref: Float32Array, nRef: number, d: number, opts: NearestOptions = {}): Promise<Neighbours> {
   if (query.length !== nQuery * d || ref.length !== nRef * d) throw new RangeError('image matrices do not match their sizes');
   if (opts.excludeSelf && (nQuery !== nRef || nRef < 2)) throw new RangeError('excludeSelf needs the same set, with at least 2 rows');
   if (nRef < 1) throw new RangeError('the reference set is empty');
   const batch = opts.batch ?? 256;
-  const out = new Float32Array(nQuery);
+  const index = new Int32Array(nQuery);
+  const distance = new Float32Array(nQuery);
   // refT: [d, nRef], so each batch is a plain (untransposed) matMul.
   const [refT, refNormSq] = tf.tidy(() => {
     const r = tf.tensor2d(ref, [nRef, d]);
@@ -64,7 +81,7 @@ export async function nearestNeighbourDistances(
   try {
     for (let start = 0; start < nQuery; start += batch) {
       const b = Math.min(batch, nQuery - start);
-      const nearest = tf.tidy(() => {
+      const [nearest, at] = tf.tidy(() => {
         const q = tf.tensor2d(query.subarray(start * d, (start + b) * d), [b, d]);
         const qNormSq = q.square().sum(1).reshape([b, 1]);
         let distSq = qNormSq.add(refNormSq).sub(tf.matMul(q, refT).mul(2));
@@ -73,15 +90,34 @@ export async function nearestNeighbourDistances(
           const self = tf.oneHot(tf.range(start, start + b, 1, 'int32'), nRef).mul(1e30);
           distSq = distSq.add(self);
         }
-        return distSq.min(1).relu().sqrt();
+        return [distSq.min(1).relu().sqrt(), distSq.argMin(1)];
       });
-      out.set((await nearest.data()) as Float32Array, start);
-      nearest.dispose();
+      try {
+        distance.set((await nearest.data()) as Float32Array, start);
+        index.set((await at.data()) as Int32Array, start);
+      } finally {
+        tf.dispose([nearest, at]);
+      }
     }
   } finally {
     tf.dispose([refT, refNormSq]);
   }
-  return out;
+  return { index, distance };
+}
+
+/**
+ * For each of `count` samples (NHWC floats, the generator's [−1, 1] scale), the index of the
+ * training image nearest to it in pixel space (L2, the sample clipped to [−1, 1] as it is
+ * shown), the images being scaled from 0..255 to [−1, 1] the way the trainer reads them.
+ */
+export async function nearestTrainingImages(samples: Float32Array, count: number, data: ImageDataset): Promise<number[]> {
+  const d = data.size * data.size * data.channels;
+  if (samples.length !== count * d) throw new RangeError(`${count} samples of ${data.size}×${data.size}×${data.channels} need ${count * d} values, got ${samples.length}`);
+  const query = samples.map((v) => Math.max(-1, Math.min(1, v)));
+  const ref = new Float32Array(data.count * d);
+  for (let i = 0; i < ref.length; i++) ref[i] = data.pixels[i] / 127.5 - 1;
+  const { index } = await nearestNeighbours(query, count, ref, data.count, d);
+  return Array.from(index);
 }
 
 /** The p-quantile (p in [0, 1]) with linear interpolation between order statistics. */

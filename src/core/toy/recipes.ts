@@ -48,6 +48,10 @@ import type {
 } from '../models/mlp2d';
 import { ddganSchedule, type DdganSchedule } from '../diffusion/schedule';
 import { qSamplePairs, samplePosterior } from '../diffusion/ddgan';
+import { ddganDenoiser } from '../diffusion/denoiser';
+import { runSampler } from '../diffusion/pipeline';
+import { createSampler } from '../diffusion/samplers/registry';
+import { defaultSpec } from '../diffusion/samplers/specs';
 import { Adam } from '../training/adam';
 import { TrainingDiverged } from '../training/ddganTrainer';
 import { sampleToy, toyDataStd, type ToyDatasetName } from './data';
@@ -736,24 +740,19 @@ export class DdganToyTrainer extends ToyTrainer<DdganRecipeConfig> {
    * x_{k−1} ~ q(x_{k−1} | x_k, x̂₀). The trajectory holds x_k and x̂₀ of every step.
    */
   async sample(n: number, rng: Rng, opts?: ToySampleOptions): Promise<ToySample> {
-    const G = this.generatorFor(opts);
-    const s = this.schedule;
-    const { nz, dataScale } = this.config;
+    const model = ddganDenoiser(this.generatorFor(opts) as Network<Mlp2dCondGeneratorConfig>, this.schedule);
+    const { dataScale } = this.config;
     const trajectory: ToyTrajectoryStep[] = [];
-    let xK = tf.tensor2d(rng.normalArray(n * 2), [n, 2]);
-    for (let k = s.T; k >= 1; k--) {
-      const [x0Pred, xPrev] = tf.tidy(() => {
-        const kT = tf.fill([n], k, 'int32') as tf.Tensor1D;
-        const x0 = G.apply(xK, kT, tf.tensor2d(rng.normalArray(n * nz), [n, nz]));
-        return [x0, samplePosterior(s, x0, xK, k, tf.tensor2d(rng.normalArray(n * 2), [n, 2]))];
-      });
-      trajectory.push({ k, xK: await toData(xK, dataScale), x0Pred: await toData(x0Pred, dataScale) });
-      xK.dispose();
-      x0Pred.dispose();
-      xK = xPrev as tf.Tensor2D;
-    }
-    const points = await toData(xK, dataScale);
-    xK.dispose();
+    // The image sampler's pipeline and posterior step, on points of shape n × 2.
+    const x = await runSampler(model, createSampler(defaultSpec('ddgan'), model), {
+      batch: n,
+      rng,
+      onStep: async (step) => {
+        trajectory.push({ k: step.t, xK: await toData(step.x, dataScale), x0Pred: await toData(step.x0Pred, dataScale) });
+      },
+    });
+    const points = await toData(x, dataScale);
+    x.dispose();
     return { points, n, trajectory };
   }
 }

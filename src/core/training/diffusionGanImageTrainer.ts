@@ -40,7 +40,8 @@ import { randn } from '../rng';
 import { Network } from '../models/network';
 import type { GeneratorConfig } from '../models/generator';
 import type { DiffusionGanDiscriminatorConfig } from '../models/discriminator';
-import { extract, samplePosterior } from '../diffusion/ddgan';
+import { extract } from '../diffusion/ddgan';
+import { ddganPosteriorStep } from '../diffusion/samplers/ddganPosterior';
 import type { DdganSchedule } from '../diffusion/schedule';
 import type { ImageDataset } from '../data/dataset';
 import {
@@ -103,8 +104,9 @@ export type ChainEdit = (k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D;
 
 /**
  * The DD-GAN sampling chain as one differentiable function of G: x_T, then for k = T..1
- * x̂₀ = G(x_k, k, z_k) and x_{k−1} = posterior sample (x̂₀ at k = 1). Under a tape the
- * gradient reaches G through every step.
+ * x̂₀ = G(x_k, k, z_k) and x_{k−1} = posterior sample (x̂₀ at k = 1), each step being the
+ * DD-GAN sampler's own (samplers/ddganPosterior.ts). Under a tape the gradient reaches G
+ * through every step.
  */
 export function ddganChain(G: Network<GeneratorConfig>, s: DdganSchedule, draws: ChainDraws, edit?: ChainEdit): tf.Tensor4D {
   const batch = draws.xT.shape[0];
@@ -113,7 +115,7 @@ export function ddganChain(G: Network<GeneratorConfig>, s: DdganSchedule, draws:
     const kVec = tf.fill([batch], k, 'int32') as tf.Tensor1D;
     let x0Pred = G.apply(x, kVec, draws.z[i]) as tf.Tensor4D;
     if (edit) x0Pred = edit(k, x0Pred);
-    x = k > 1 ? (samplePosterior(s, x0Pred, x, k, draws.noise[i]) as tf.Tensor4D) : x0Pred;
+    x = ddganPosteriorStep(s, x0Pred, k, x, { noise: draws.noise[i] }).prev as tf.Tensor4D;
   }
   return x;
 }

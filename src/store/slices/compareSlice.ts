@@ -2,7 +2,9 @@
  * Compare slice: the generative learning trilemma side by side. Three jobs share the
  * worker's `compare` command, each with its own live view:
  *
- *   trilemma  DD-GAN T = 4, DDIM-50 and ancestral DDPM-1000 on one seed and batch
+ *   trilemma  DD-GAN T = 4 beside the DDPM samplers the user picked (by default DDIM-50
+ *             and ancestral DDPM-1000; DPM-Solver++ and the rest of the core list one
+ *             click away) on one seed and batch
  *   ablation  one small grid per DD-GAN T of the chosen model's family
  *   guided    a batch steered toward a digit at guidance scale s, scored by the judge;
  *             every finished batch adds a point to `guidedHistory` (accuracy and
@@ -14,11 +16,22 @@
  * worker, which then answers 'cancelled'.
  */
 import { toSerializedError } from '../../worker/client';
-import { COMPARE_LIMITS, type CompareModelRef, type CompareParams, type CompareProgress, type CompareRowSpec, type CompareSamplerKind, type SerializedError } from '../../worker/protocol';
+import { infoOf, parseSamplerSpec, type DdpmSamplerSpec, type SamplerKind, type SamplerSpec } from '../../core/diffusion/samplers/specs';
+import { COMPARE_LIMITS, type CompareModelRef, type CompareParams, type CompareProgress, type CompareRowSpec, type SerializedError } from '../../worker/protocol';
 import { makeFrame } from '../history';
-import { DDIM_STEPS, ablationTable, compareChoices, noBaselineReason, rowImagesPerSecond } from '../compareModels';
+import {
+  ablationTable,
+  compareChoices,
+  defaultBaselines,
+  fittedSpec,
+  guidableSamplers,
+  noBaselineReason,
+  rowImagesPerSecond,
+  rowMetricKeys,
+  samplerRowLabel,
+} from '../compareModels';
 import type { AuxiliaryEntry, ModelIndexEntry } from '../modelCatalog';
-import type { AppActions, AppState, CompareRowView, CompareRunView, CompareSettings, CompareSlice, GuidedPoint } from '../types';
+import type { AppActions, AppState, CompareBaseline, CompareRowView, CompareRunView, CompareSettings, CompareSlice, GuidedPoint } from '../types';
 import { isLabBusy, isTraining, type SliceContext } from './context';
 
 export const DEFAULT_COMPARE_SETTINGS: CompareSettings = {
@@ -28,6 +41,7 @@ export const DEFAULT_COMPARE_SETTINGS: CompareSettings = {
   preview: 'x0',
   ddgan: null,
   ddpm: null,
+  baselines: defaultBaselines(),
   digit: 3,
   // Class control's own batch and seed (not the trilemma's fields above).
   guidedBatch: 8,
@@ -66,7 +80,8 @@ type JobKey = 'trilemma' | 'ablation' | 'guided';
 
 interface RowPlan {
   readonly label: string;
-  readonly sampler: CompareSamplerKind;
+  readonly sampler: SamplerKind;
+  readonly metricKeys: readonly string[];
   /** The row to send, or why it cannot run. */
   readonly spec: CompareRowSpec | null;
   readonly missing: string | null;
@@ -78,6 +93,7 @@ function blankRow(id: string, plan: RowPlan, batch: number): CompareRowView {
     label: plan.label,
     model: plan.spec?.model.name ?? '',
     sampler: plan.sampler,
+    metricKeys: plan.metricKeys,
     status: plan.spec ? 'waiting' : 'missing',
     steps: 0,
     step: 0,
@@ -101,8 +117,24 @@ function blankRow(id: string, plan: RowPlan, batch: number): CompareRowView {
 
 const NO_DDGAN = 'No DD-GAN model ships with the app.';
 
-const ddpmLabel = (m: AuxiliaryEntry | null): string => `DDPM-${m?.steps ?? 1000}`;
-const ddimLabel = (m: AuxiliaryEntry | null): string => `DDIM-${Math.min(DDIM_STEPS, m?.steps ?? DDIM_STEPS)}`;
+/**
+ * A baseline list as the settings keep it: one entry per sampler of `defaults` (the core
+ * list), in its order, with the patch's parameters where they are valid and the old ones
+ * (or the defaults) elsewhere.
+ */
+function mergeBaselines(defaults: readonly CompareBaseline[], old: readonly CompareBaseline[], patch: readonly CompareBaseline[] | undefined): CompareBaseline[] {
+  return defaults.map((d) => {
+    const pick = (list: readonly CompareBaseline[] | undefined) => list?.find((b) => b.spec.kind === d.spec.kind);
+    const next = pick(patch) ?? pick(old) ?? d;
+    let spec: DdpmSamplerSpec;
+    try {
+      spec = parseSamplerSpec(next.spec) as DdpmSamplerSpec;
+    } catch {
+      spec = pick(old)?.spec ?? d.spec;
+    }
+    return { spec, on: Boolean(next.on) };
+  });
+}
 
 type CompareActions = Pick<AppActions, 'setCompareSettings' | 'runCompare' | 'runAblation' | 'runGuided' | 'cancelCompare' | 'clearGuidedHistory'>;
 
@@ -121,6 +153,12 @@ export function compareActions(ctx: SliceContext): CompareActions {
     return compareChoices(s.models.catalog, s.models.auxiliary, s.compare.settings);
   };
   const ddganRow = (id: string, m: ModelIndexEntry): CompareRowSpec => ({ id, model: ref(m), sampler: { kind: 'ddgan' }, guidance: null, target: null });
+  /** The spec of a guidable kind: DD-GAN's, or the baseline's (its step count) fitted to the ε-net. */
+  const guidedSpec = (kind: SamplerKind, ddpm: AuxiliaryEntry | null): SamplerSpec => {
+    if (kind === 'ddgan') return { kind: 'ddgan' };
+    const b = get().compare.settings.baselines.find((x) => x.spec.kind === kind);
+    return fittedSpec(b?.spec ?? parseSamplerSpec({ kind }), ddpm?.steps ?? null);
+  };
 
   const updateRow = (key: JobKey, id: string, fn: (r: CompareRowView) => CompareRowView): void => {
     const run = get().compare[key];
@@ -229,6 +267,8 @@ export function compareActions(ctx: SliceContext): CompareActions {
           guidedSeed: clampInt(next.guidedSeed, 0, 0xffffffff),
           digit: clampInt(next.digit, 0, 9),
           scale: Math.min(COMPARE_LIMITS.scale, Math.max(0, Number.isFinite(next.scale) ? next.scale : 0)),
+          baselines: mergeBaselines(DEFAULT_COMPARE_SETTINGS.baselines, get().compare.settings.baselines, p.baselines),
+          guidedSampler: guidableSamplers().includes(next.guidedSampler) ? next.guidedSampler : 'ddgan',
         },
       });
     },
@@ -237,28 +277,28 @@ export function compareActions(ctx: SliceContext): CompareActions {
       const c = choices();
       const noDdpm = noBaselineReason(get().models.auxiliary, c.ddgan) ?? 'No DDPM model ships with the app yet.';
       const ddpmRef = c.ddpm ? ref(c.ddpm) : null;
-      const plans = [
+      const steps = c.ddpm?.steps ?? null;
+      const baselines = get().compare.settings.baselines.filter((b) => b.on);
+      const plans: (RowPlan & { id: string })[] = [
         {
           id: 'ddgan',
-          label: c.ddgan ? `DD-GAN T = ${c.ddgan.T}` : 'DD-GAN',
-          sampler: 'ddgan' as const,
+          label: samplerRowLabel({ kind: 'ddgan' }, c.ddgan),
+          sampler: 'ddgan',
+          metricKeys: rowMetricKeys({ kind: 'ddgan' }, null),
           spec: c.ddgan ? ddganRow('ddgan', c.ddgan) : null,
           missing: c.ddgan ? null : NO_DDGAN,
         },
-        {
-          id: 'ddim',
-          label: ddimLabel(c.ddpm),
-          sampler: 'ddim' as const,
-          spec: ddpmRef ? { id: 'ddim', model: ddpmRef, sampler: { kind: 'ddim', steps: DDIM_STEPS, eta: 0 }, guidance: null, target: null } satisfies CompareRowSpec : null,
-          missing: ddpmRef ? null : noDdpm,
-        },
-        {
-          id: 'ddpm',
-          label: ddpmLabel(c.ddpm),
-          sampler: 'ancestral' as const,
-          spec: ddpmRef ? { id: 'ddpm', model: ddpmRef, sampler: { kind: 'ancestral' }, guidance: null, target: null } satisfies CompareRowSpec : null,
-          missing: ddpmRef ? null : noDdpm,
-        },
+        ...baselines.map((b) => {
+          const id = infoOf(b.spec.kind).id;
+          return {
+            id,
+            label: samplerRowLabel(b.spec, c.ddpm),
+            sampler: b.spec.kind,
+            metricKeys: rowMetricKeys(b.spec, steps),
+            spec: ddpmRef ? ({ id, model: ddpmRef, sampler: fittedSpec(b.spec, steps), guidance: null, target: null } satisfies CompareRowSpec) : null,
+            missing: ddpmRef ? null : noDdpm,
+          };
+        }),
       ];
       await run('trilemma', plans, {});
     },
@@ -270,6 +310,7 @@ export function compareActions(ctx: SliceContext): CompareActions {
         id: `t${m.T}-${m.name}`,
         label: `DD-GAN T = ${m.T}`,
         sampler: 'ddgan' as const,
+        metricKeys: rowMetricKeys({ kind: 'ddgan' }, null),
         spec: ddganRow(`t${m.T}-${m.name}`, m),
         missing: null,
       }));
@@ -289,18 +330,20 @@ export function compareActions(ctx: SliceContext): CompareActions {
       let missing: string | null = null;
       if (!model) missing = guidedSampler === 'ddgan' ? NO_DDGAN : (noBaselineReason(get().models.auxiliary, c.ddgan) ?? 'No DDPM model ships with the app yet.');
       else if (scale > 0 && !c.guide) missing = 'No guidance classifier for these images ships with the app: only s = 0 (unguided) can be drawn.';
-      const label = guidedSampler === 'ddgan' ? (c.ddgan ? `DD-GAN T = ${c.ddgan.T}` : 'DD-GAN') : ddimLabel(c.ddpm);
+      const sampler = guidedSpec(guidedSampler, c.ddpm);
+      const label = samplerRowLabel(sampler, guidedSampler === 'ddgan' ? c.ddgan : c.ddpm);
       const spec: CompareRowSpec | null =
         model && !missing
           ? {
               id: 'guided',
               model: ref(model),
-              sampler: guidedSampler === 'ddgan' ? { kind: 'ddgan' } : { kind: 'ddim', steps: DDIM_STEPS, eta: 0 },
+              sampler,
               guidance: guidedBy ? { classifier: ref(guidedBy), scale } : null,
               target: digit,
             }
           : null;
-      const view = await run('guided', [{ id: 'guided', label, sampler: guidedSampler, spec, missing }], { order: 'sequential', batch: guidedBatch, seed: guidedSeed });
+      const metricKeys = rowMetricKeys(sampler, c.ddpm?.steps ?? null);
+      const view = await run('guided', [{ id: 'guided', label, sampler: guidedSampler, metricKeys, spec, missing }], { order: 'sequential', batch: guidedBatch, seed: guidedSeed });
       const row = view?.rows[0];
       if (!view || view.status !== 'done' || !row || row.status !== 'done' || !row.judge) return;
       const point: GuidedPoint = {

@@ -14,32 +14,22 @@
  * Every setting is checked when it is typed (src/worker/trainingSettings.ts): a refused
  * value is kept out of the settings and its reason shown at the field.
  */
+import { parseFewshotIndex } from '../../core/data/fewshot';
 import { fetchDatasetLabels } from '../../core/data/fetch';
 import { selectedIndices, type BuiltInChoice, type SelectableSet } from '../../core/data/selection';
 import { MAX_UPLOADS, checkFileSize } from '../../core/data/uploadPrep';
 import { MODEL_FILE_EXTENSION, encodeModelFile, shippableFromResume } from '../../core/io/modelFile';
 import { toSerializedError } from '../../worker/client';
 import type { SerializedError, TrainingData, TrainingInit, TrainingProgress, TrainingSettings } from '../../worker/protocol';
-import { settingProblem, settingsProblems, type NumericSetting } from '../../worker/trainingSettings';
+import { DEFAULT_TRAINING_SETTINGS, settingProblem, settingsProblems, type NumericSetting } from '../../worker/trainingSettings';
 import { MAX_PREVIEWS, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, savedSessionProblem, sliceSeries, type SavedData, type SavedSession } from '../sessions';
 import { webSessionLocks, type SessionLocks } from '../sessionLocks';
-import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, UploadProblem } from '../types';
+import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, UploadProblem, UploadSource } from '../types';
 import { isTraining, type SliceContext } from './context';
 
-export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = {
-  recipe: 'ddgan',
-  iterations: 200,
-  batch: 8,
-  lrG: 1.6e-4,
-  lrD: 1.25e-4,
-  r1Gamma: 0.05,
-  emaDecay: 0.999,
-  seed: 0,
-  previewEvery: 10,
-  previewCount: 16,
-  checkpointEvery: 25,
-};
-
+// The fine-tune defaults live beside the rules for the settings, where `npm run train --
+// --init` reads them too.
+export { DEFAULT_TRAINING_SETTINGS };
 export { MAX_PREVIEWS, emptySeries, sliceSeries };
 /** Files read and decoded per worker request (bounded memory; progress between chunks). */
 export const DECODE_CHUNK = 8;
@@ -54,6 +44,9 @@ export function initialTrain(): TrainSlice {
     digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     emojiCategory: 0,
     emojiSearch: '',
+    emojiSet: 'emoji',
+    sampleSets: null,
+    sampleSetsError: null,
     init: 'finetune',
     settings: DEFAULT_TRAINING_SETTINGS,
     status: 'idle',
@@ -78,7 +71,15 @@ export function initialTrain(): TrainSlice {
     settingErrors: {},
     modelName: null,
     restored: null,
+    runUploads: null,
   };
+}
+
+/** The uploads a run on uploads trains on: those of the first one's size and channels, in order. */
+export function trainableUploads(uploads: readonly UploadItem[]): UploadItem[] {
+  if (uploads.length === 0) return [];
+  const { size, channels } = uploads[0];
+  return uploads.filter((u) => u.size === size && u.channels === channels);
 }
 
 /** Iterations per second over the last `window` iterations (0 before the first). */
@@ -101,6 +102,9 @@ type TrainActions = Pick<
   | 'setDataSource'
   | 'setDigits'
   | 'setEmojiFilter'
+  | 'setEmojiSet'
+  | 'loadSampleSets'
+  | 'addSampleSet'
   | 'setTrainInit'
   | 'setTrainSettings'
   | 'startTraining'
@@ -157,8 +161,9 @@ export function trainActions(ctx: SliceContext): TrainActions {
   };
 
   // ─── how many images a built-in choice selects ──────────────────────────────────────
-  const indexes = new Map<'mnist-train' | 'emoji', Promise<SelectableSet>>();
-  const datasetIndex = (name: 'mnist-train' | 'emoji'): Promise<SelectableSet> => {
+  type IndexName = 'mnist-train' | 'emoji' | 'icons-train';
+  const indexes = new Map<IndexName, Promise<SelectableSet>>();
+  const datasetIndex = (name: IndexName): Promise<SelectableSet> => {
     let p = indexes.get(name);
     if (!p) {
       p = env.datasetIndex ? env.datasetIndex(name) : fetchDatasetLabels(dataUrl(), name);
@@ -176,7 +181,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
       t.source === 'mnist' ? { kind: 'mnist', digits: t.digits } : t.source === 'emoji' ? { kind: 'emoji', category: t.emojiCategory, search: t.emojiSearch } : null;
     if (!choice) return;
     try {
-      const ds = await datasetIndex(choice.kind === 'mnist' ? 'mnist-train' : 'emoji');
+      const ds = await datasetIndex(choice.kind === 'mnist' ? 'mnist-train' : t.emojiSet === 'icons' ? 'icons-train' : 'emoji');
       if (generation === counting) patch({ selection: { count: selectedIndices(ds, choice).length, total: ds.count } });
     } catch {
       if (generation === counting) patch({ selection: null });
@@ -186,11 +191,11 @@ export function trainActions(ctx: SliceContext): TrainActions {
   const trainingData = (): TrainingData | string => {
     const t = get().train;
     if (t.source === 'mnist') return { kind: 'mnist', dataUrl: dataUrl(), digits: t.digits };
-    if (t.source === 'emoji') return { kind: 'emoji', dataUrl: dataUrl(), category: t.emojiCategory, search: t.emojiSearch };
+    if (t.source === 'emoji') return { kind: 'emoji', dataUrl: dataUrl(), category: t.emojiCategory, search: t.emojiSearch, ...(t.emojiSet === 'icons' ? { set: t.emojiSet } : {}) };
     if (t.uploads.length === 0) return 'add some images first (drop them on the page, pick files or a folder, or paste)';
     const { size, channels } = t.uploads[0];
     const per = size * size * channels;
-    const usable = t.uploads.filter((u) => u.size === size && u.channels === channels);
+    const usable = trainableUploads(t.uploads);
     const pixels = new Uint8Array(usable.length * per);
     usable.forEach((u, i) => pixels.set(u.pixels, i * per));
     return { kind: 'pixels', name: `uploads (${usable.length})`, pixels: pixels.buffer, count: usable.length, size, channels };
@@ -221,7 +226,16 @@ export function trainActions(ctx: SliceContext): TrainActions {
         return;
       }
       case 'preview':
-        patch({ previews: appendPreview(t.previews, { iteration: p.iteration, frame: new Uint8ClampedArray(p.frame), batch: p.batch, width: p.width, height: p.height }) });
+        patch({
+          previews: appendPreview(t.previews, {
+            iteration: p.iteration,
+            frame: new Uint8ClampedArray(p.frame),
+            batch: p.batch,
+            width: p.width,
+            height: p.height,
+            ...(p.nearest ? { nearest: p.nearest } : {}),
+          }),
+        });
         return;
       case 'state':
         patch({ status: p.state, message: p.message ?? (p.state === 'running' ? null : t.message), lastGoodIteration: p.lastGoodIteration, iteration: p.iteration });
@@ -248,7 +262,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
   let listing: Promise<void> = Promise.resolve();
 
   const toWire = (d: SavedData): TrainingData =>
-    d.kind === 'pixels' ? { ...d, pixels: d.pixels.slice(0) } : d.kind === 'mnist' ? { kind: 'mnist', dataUrl: dataUrl(), digits: d.digits } : { kind: 'emoji', dataUrl: dataUrl(), category: d.category, search: d.search };
+    d.kind === 'pixels' ? { ...d, pixels: d.pixels.slice(0) } : d.kind === 'mnist' ? { kind: 'mnist', dataUrl: dataUrl(), digits: d.digits } : { kind: 'emoji', dataUrl: dataUrl(), category: d.category, search: d.search, ...(d.set ? { set: d.set } : {}) };
 
   /**
    * Starts a run in the worker and follows it to the end, holding the session's lock (one tab
@@ -283,6 +297,9 @@ export function trainActions(ctx: SliceContext): TrainActions {
       length: series.iteration.length,
       previews: restored?.previews ?? [],
       previewIndex: null,
+      // The images the worker receives, in its order: a run on uploads sends exactly these
+      // (`trainingData`, or a resumed session's saved pixels, set as the uploads before this).
+      runUploads: data.kind === 'pixels' ? trainableUploads(get().train.uploads) : null,
       lastGoodIteration: null,
       checkpoint: null,
       sessionId,
@@ -354,7 +371,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
     const d = saved.data;
     if (d.kind === 'pixels') patch({ source: 'uploads', uploads: uploadsFromPixels(d, nextUploadId), problems: [] });
     else if (d.kind === 'mnist') patch({ source: 'mnist', digits: d.digits });
-    else patch({ source: 'emoji', emojiCategory: d.category, emojiSearch: d.search });
+    else patch({ source: 'emoji', emojiCategory: d.category, emojiSearch: d.search, emojiSet: d.set ?? 'emoji' });
     if (d.kind === 'pixels') nextUploadId += d.count;
     else void countSelection();
     // Continue to the saved target, or further if the Iterations field asks for more (not
@@ -387,6 +404,37 @@ export function trainActions(ctx: SliceContext): TrainActions {
   };
 
   return {
+    async loadSampleSets() {
+      if (get().train.sampleSets !== null) return;
+      try {
+        const index = parseFewshotIndex(await env.fetchJson(`${dataUrl()}/fewshot/index.json`));
+        patch({ sampleSets: index.sets, sampleSetsError: null });
+      } catch (e) {
+        patch({ sampleSetsError: `the ready-made image sets could not be read: ${toSerializedError(e).message}` });
+      }
+    },
+
+    async addSampleSet(name) {
+      await get().actions.loadSampleSets();
+      const set = get().train.sampleSets?.find((s) => s.name === name);
+      if (!set) {
+        patch({ problems: [...get().train.problems, { name, message: 'no ready-made image set of that name' }] });
+        return;
+      }
+      const fetchBytes =
+        env.fetchBytes ??
+        (async (url: string): Promise<ArrayBuffer> => {
+          const res = await fetch(url);
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          return res.arrayBuffer();
+        });
+      // Each image is read when addFiles asks for it, like a picked file; a failed read is
+      // reported under its name and the rest still load. Their byte size is not known before
+      // the read (the set's PNGs are a few kB; the decoder checks what arrives).
+      const files: UploadSource[] = set.files.map((f) => ({ name: `${set.name}/${f}`, size: 1, arrayBuffer: () => fetchBytes(`${dataUrl()}/fewshot/${set.name}/${f}`) }));
+      await get().actions.addFiles(files);
+    },
+
     async addFiles(files) {
       const model = get().models.result?.model;
       if (!model) {
@@ -456,6 +504,12 @@ export function trainActions(ctx: SliceContext): TrainActions {
     setEmojiFilter(emojiCategory, emojiSearch) {
       clearDataError();
       patch({ emojiCategory, emojiSearch });
+      void countSelection();
+    },
+
+    setEmojiSet(emojiSet) {
+      clearDataError();
+      patch({ emojiSet, selection: null });
       void countSelection();
     },
 
