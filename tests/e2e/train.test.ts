@@ -255,11 +255,11 @@ describe('fine-tune in the tab (wasm)', () => {
     await page.getByTestId('train-start').click();
     await waitForState(page, 'train-status', ['error'], 60_000);
     expect(await page.getByTestId('train-error').innerText()).toMatch(/no emoji images match that choice/);
-    // Three drawings of each emoji: the whole icons training split, with its credits.
+    // Three drawings of each emoji: counted within the icons training split, with its credits.
     await page.getByTestId('emoji-search').fill('');
     await page.getByTestId('emoji-set').selectOption('icons');
     const iconsCount = String(JSON.parse(await readFile('public/data/icons-train.json', 'utf8')).count);
-    await page.waitForFunction((n) => document.querySelector('[data-testid="selection-count"]')?.getAttribute('data-count') === n, iconsCount, { timeout: 30_000 });
+    await page.waitForFunction((n) => document.querySelector('[data-testid="selection-count"]')?.getAttribute('data-total') === n, iconsCount, { timeout: 30_000 });
     expect(await page.getByTestId('emoji-credit').innerText()).toMatch(/Noto Emoji © Google, Apache 2\.0; Fluent Emoji © Microsoft, MIT/);
 
     await page.getByTestId('source-mnist').check();
