@@ -132,13 +132,35 @@ export interface AblationTable {
   readonly models: readonly ModelIndexEntry[];
   /** T values of ABLATION_T without a model in the family. */
   readonly missingT: readonly number[];
+  /**
+   * The training length (iterations) that the most different T values share, when at least
+   * two do: the rows at this budget compare models, the others compare budgets. Null when
+   * no two T values were trained equally long.
+   */
+  readonly matchedIterations: number | null;
+}
+
+function matchedIterations(models: readonly ModelIndexEntry[]): number | null {
+  const Ts = new Map<number, Set<number>>();
+  for (const m of models) if (m.iterations !== null) Ts.set(m.iterations, (Ts.get(m.iterations) ?? new Set()).add(m.T));
+  let best: number | null = null;
+  let bestCount = 1;
+  for (const [iterations, set] of Ts) {
+    if (set.size > bestCount || (set.size === bestCount && best !== null && iterations > best)) {
+      best = iterations;
+      bestCount = set.size;
+    }
+  }
+  return best;
 }
 
 /** The DD-GAN models of `base`'s family, by T (then name), and the T values that have none. */
 export function ablationTable(catalog: readonly ModelIndexEntry[], base: ModelIndexEntry | null): AblationTable {
-  if (!base) return { models: [], missingT: [...ABLATION_T] };
-  const models = catalog.filter((m) => m.dataset === base.dataset && sameImages(m, base)).sort((a, b) => a.T - b.T || a.name.localeCompare(b.name));
-  return { models, missingT: ABLATION_T.filter((T) => !models.some((m) => m.T === T)) };
+  if (!base) return { models: [], missingT: [...ABLATION_T], matchedIterations: null };
+  const models = catalog
+    .filter((m) => m.dataset === base.dataset && sameImages(m, base))
+    .sort((a, b) => a.T - b.T || (a.iterations ?? 0) - (b.iterations ?? 0) || a.name.localeCompare(b.name));
+  return { models, missingT: ABLATION_T.filter((T) => !models.some((m) => m.T === T)), matchedIterations: matchedIterations(models) };
 }
 
 /**

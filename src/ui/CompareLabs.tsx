@@ -44,6 +44,12 @@ export function AblationSection() {
       <p className="muted small">
         T = 1 is a plain GAN (one step from noise to image); the paper finds it collapses, while T = 4 keeps both quality and diversity.
         {base && ` Models trained on ${datasetLabel(base.dataset)} at ${base.imageSize}×${base.imageSize}.`}
+        {table.matchedIterations !== null && (
+          <span data-testid="ablation-matched" data-value={table.matchedIterations}>
+            {' '}
+            Rows marked “same budget” were all trained for {table.matchedIterations.toLocaleString('en-US')} iterations: they compare T, not training time.
+          </span>
+        )}
       </p>
       <div className="table-wrap">
         <table className="schedule compare-table" data-testid="ablation-table">
@@ -74,11 +80,22 @@ export function AblationSection() {
               }
               return models.map((m) => {
                 const v = rowMetrics(m.metrics, rowMetricKeys({ kind: 'ddgan' }, null))?.values;
+                const matched = table.matchedIterations !== null && m.iterations === table.matchedIterations;
                 return (
-                  <tr key={m.name} data-testid={`ablation-t-${T}`} data-missing="false" data-model={m.name} data-evaluated={String(v !== undefined)}>
+                  <tr
+                    key={m.name}
+                    data-testid={`ablation-t-${T}`}
+                    data-missing="false"
+                    data-model={m.name}
+                    data-evaluated={String(v !== undefined)}
+                    data-matched={String(matched)}
+                  >
                     <td>{T}</td>
                     <td>{m.name}</td>
-                    <td>{m.iterations ?? '–'}</td>
+                    <td>
+                      {m.iterations?.toLocaleString('en-US') ?? '–'}
+                      {matched && <span className="muted small"> · same budget</span>}
+                    </td>
                     {v ? (
                       ABLATION_METRICS.map((k) => <td key={k}>{formatMetric(k, v[k])}</td>)
                     ) : (

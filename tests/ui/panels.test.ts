@@ -185,10 +185,38 @@ describe('Compare view', () => {
     await after.store.getState().actions.runCompare();
     const html2 = render(after.store, createElement(ComparePanel));
     expect(html2).toMatch(/data-testid="ablation-t-8" data-missing="false" data-model="mnist-ddgan-t8" data-evaluated="true"/);
-    expect(textOf(html2)).toContain('8 mnist-ddgan-t8 100 4.20 70 % 90 % 66 % 10');
+    expect(textOf(html2)).toContain('8 mnist-ddgan-t8 100 · same budget 4.20 70 % 90 % 66 % 10');
     expect(html2).toMatch(/data-testid="compare-row-ddpm-metrics" data-evaluated="true"/);
     expect(html2).toMatch(/data-testid="compare-row-ddpm-metrics-frechetDistance" data-value="3.2"/);
     expect(textOf(html2)).not.toContain('not measured yet for DDPM-1000');
+  });
+
+  it('marks the rows trained for the same number of iterations, so the T ablation reads as models and not budgets', async () => {
+    const at = (iterations: number) => ({ iterations });
+    const models = [
+      gen('mnist-ddgan-t1', 1, at(2512)),
+      gen('mnist-ddgan-t2', 2, at(2512)),
+      gen('mnist-ddgan-t4', 4, at(10140)),
+      gen('mnist-ddgan-t4-2512', 4, at(2512)),
+      gen('mnist-ddgan-t8', 8, at(2512)),
+    ];
+    const app = await fakeApp({ models, auxiliary: support() });
+    const html = render(app.store, createElement(ComparePanel));
+    expect(html).toMatch(/data-testid="ablation-matched" data-value="2512"/);
+    const rows = [...html.matchAll(/data-testid="ablation-t-(\d)" data-missing="false" data-model="([^"]+)" data-evaluated="\w+" data-matched="(\w+)"/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(rows).toEqual([
+      ['1', 'mnist-ddgan-t1', 'true'],
+      ['2', 'mnist-ddgan-t2', 'true'],
+      ['4', 'mnist-ddgan-t4-2512', 'true'],
+      ['4', 'mnist-ddgan-t4', 'false'],
+      ['8', 'mnist-ddgan-t8', 'true'],
+    ]);
+    expect(textOf(html)).toContain('4 mnist-ddgan-t4 10,140 ');
+    // No two T values trained equally long: nothing is marked.
+    const apart = await fakeApp({ models: [gen('a', 1, at(10)), gen('b', 4, at(20))], auxiliary: support() });
+    const html2 = render(apart.store, createElement(ComparePanel));
+    expect(html2).not.toContain('ablation-matched');
+    expect(html2).not.toContain('data-matched="true"');
   });
 
   it('class control has its own batch and seed, and shows the judge’s verdict and confidence under every sample', async () => {
