@@ -15,7 +15,7 @@ import { App } from './ui/App';
 import { canGenerate, createAppStore } from './store/store';
 import { parseUrlState, urlStateOf, writeUrlState } from './ui/urlState';
 import { EngineClient } from './worker/client';
-import { idbSessions } from './store/idbSessions';
+import { idbSessions } from './shared/idbSessions';
 import { memorySessions } from './store/sessions';
 import { isBackendRequest, type BackendRequest } from './worker/protocol';
 import { ensureCrossOriginIsolation } from './worker/pageIsolation';

@@ -7,7 +7,7 @@
  *                 [--scales 0,1,2,5,10] [--models public/models] [--out FILE.md] [--batch B] [--seed S]
  *                 [--classifier DIR] [--guide DIR]
  *
- * One checkpoint: quality metrics against the held-out split (see src/node/evaluate.ts for
+ * One checkpoint: quality metrics against the held-out split (see src/core/metrics/evaluation.ts for
  * what is measured and how), NFE and measured time per image, printed as a markdown table
  * and written into the checkpoint's model.json under `metrics` unless --no-write (only
  * model.json is rewritten). DDPM checkpoints take the sampler options; --class guides either
@@ -24,7 +24,8 @@ import { BACKEND_CLI_OPTIONS, BACKEND_USAGE, useBackendFromArgs } from '../node/
 import { errorLine, flags, parseCli, stringOptions, usageExit } from '../node/args';
 import { EVAL_FLAGS } from '../node/cliFlags';
 import { readCheckpointFlag } from '../node/resumeArgs';
-import { evaluateCheckpoint, formatReport } from '../node/evaluate';
+import { evaluateCheckpoint } from '../node/evaluate';
+import { formatReport } from '../node/evalReport';
 import { evaluationTable, formatTable } from '../node/evalTable';
 import { SAMPLER_CLI_OPTIONS, SAMPLER_HELP, SAMPLER_USAGE, guideFromArgs, samplerFromArgs } from '../node/samplerArgs';
 

@@ -1,22 +1,27 @@
 /**
- * npm run train -- --model ddgan|ddpm|classifier|noisy-classifier …
- * Dispatches to the trainer of the chosen model kind; each parses its own options.
+ * npm run train -- --model ddgan|ddpm|classifier|noisy-classifier … (--help: the kind's options)
+ *
+ * Every kind is a TrainSpec (src/node/trainSpecs/*) run by the one driver of
+ * src/node/trainCommand.ts: flags checked before the backend starts, resume or create, the
+ * loop with --save-every / --minutes / Ctrl-C, checked saves.
  *
  * Under the tsx CLI (`npm run train`) the training runs in a worker process that tsx does
  * not watch, so Ctrl-C saves instead of being answered with SIGKILL (src/node/tsxRelay.ts).
  */
 import { installCliErrorHandler, usageExit } from '../node/args';
+import { runTrainCommand } from '../node/trainCommand';
 import { leaveTsxRelay } from '../node/tsxRelay';
 
 installCliErrorHandler();
 await leaveTsxRelay();
 
-const TRAINERS: Record<string, () => Promise<unknown>> = {
-  ddgan: () => import('./train-ddgan'),
-  ddpm: () => import('./train-ddpm'),
-  classifier: () => import('./train-classifier'),
-  'noisy-classifier': () => import('./train-noisy-classifier'),
-};
+/** The kinds by --model value; each module is loaded only when its kind is trained. */
+const TRAINERS = {
+  ddgan: async () => runTrainCommand((await import('../node/trainSpecs/ddgan')).DDGAN_TRAINING),
+  ddpm: async () => runTrainCommand((await import('../node/trainSpecs/ddpm')).DDPM_TRAINING),
+  classifier: async () => runTrainCommand((await import('../node/trainSpecs/classifier')).CLASSIFIER_TRAINING),
+  'noisy-classifier': async () => runTrainCommand((await import('../node/trainSpecs/noisyClassifier')).NOISY_CLASSIFIER_TRAINING),
+} as const satisfies Record<string, () => Promise<string>>;
 
 /** --model M or --model=M (default ddgan). */
 function modelFlag(argv: readonly string[]): string {
@@ -28,8 +33,6 @@ function modelFlag(argv: readonly string[]): string {
 }
 
 const model = modelFlag(process.argv.slice(2));
-const load = Object.prototype.hasOwnProperty.call(TRAINERS, model) ? TRAINERS[model] : undefined;
-if (!load) usageExit(`--model ${model}: use one of ${Object.keys(TRAINERS).join(', ')}`);
-await load();
-
-export {};
+const train = Object.prototype.hasOwnProperty.call(TRAINERS, model) ? TRAINERS[model as keyof typeof TRAINERS] : undefined;
+if (!train) usageExit(`--model ${model}: use one of ${Object.keys(TRAINERS).join(', ')}`);
+await train();

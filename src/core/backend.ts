@@ -9,13 +9,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerComparisonGradients, registerWasmTrainingKernels } from './kernels/wasmGrad';
 import { registerChunkedAddN } from './kernels/webgpuAddN';
+import { BACKENDS, isBackendName, type BackendName } from '../shared/backends';
 
-export const BACKENDS = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export function isBackendName(s: string): s is BackendName {
-  return (BACKENDS as readonly string[]).includes(s);
-}
+export { BACKENDS, isBackendName, type BackendName };
 
 export interface BackendInitOptions {
   /** Folder (URL prefix or file path ending in '/') holding the tfjs wasm binaries. */

@@ -90,9 +90,8 @@ export function parseArgv<O extends Options>(options: O, argv: readonly string[]
 }
 
 /** The CLI's flags: installs the one-line error handler, answers --help, ends with one line (exit 2) on a parse error. */
-export function parseCli<O extends Options>(usage: string, options: O): Values<O> {
+export function parseCli<O extends Options>(usage: string, options: O, argv: readonly string[] = process.argv.slice(2)): Values<O> {
   installCliErrorHandler();
-  const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(usage);
     process.exit(0);

@@ -35,7 +35,7 @@ import { nodeWebGpuInfo, provideNodeWebGpu } from './webgpuNode';
 import { benchMatmul, sectionMarkdown, tableMarkdown, type BenchSection, type MatmulResult } from './benchUtil';
 import { loadCheckpointDir, readModelJson } from './checkpointDir';
 import { loadDataset } from './data';
-import { generatorOf } from './sample';
+import { generatorOf } from '../core/diffusion/generate';
 import { codeVersion } from './version';
 
 export const SECTIONS = ['kernels', 'generator', 'samplers', 'training', 'threads', 'webgpu', 'browser'] as const;

@@ -8,8 +8,9 @@
  * message); seeds are 32-bit; base channel counts stop at 256.
  */
 import { DATASETS } from '../core/data/catalog';
-import { IMAGE_GAN_RECIPES } from '../core/training/imageGan';
+import { TRAINING_RECIPE_IDS } from '../shared/recipes';
 import { int, intIn, listOf, oneOf, positive, real, text, type Rule } from './args';
+import { AUGMENTATIONS, parseAugmentations, type Augmentation } from '../shared/augment';
 
 export const MAX_TRAIN_BATCH = 512;
 export const MAX_SAMPLE_BATCH = 1000;
@@ -39,12 +40,24 @@ export const DEFAULT_ITERS = 4000;
  * mnist and 32; --data is also a folder of images (src/node/finetuneArgs.ts checks it).
  * --init names a checkpoint to fine-tune; its settings then start from the tab's.
  */
+/** `--augment color,translation,cutout` (or none): DiffAugment on what D sees. */
+const AUGMENT: Rule<Augmentation[]> = {
+  expects: `a comma-separated list of ${AUGMENTATIONS.join(', ')}, or none`,
+  parse: (text) => {
+    try {
+      return parseAugmentations(text);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
 export const TRAIN_DDGAN_FLAGS = {
   ...TRAIN_COMMON,
   data: { expects: `${Object.keys(DATASETS).join(', ')} or a folder of images`, parse: (t: string) => (t.trim() === '' ? undefined : t) } as Rule<string>,
   init: PATH,
   T: [intIn([1, 2, 4, 8]), 4],
-  recipe: oneOf(IMAGE_GAN_RECIPES),
+  recipe: oneOf(TRAINING_RECIPE_IDS),
   iters: ITERS,
   batch: TRAIN_BATCH,
   state: PATH,
@@ -56,6 +69,7 @@ export const TRAIN_DDGAN_FLAGS = {
   'r1-every': int(1, 1_000_000),
   ema: real({ min: 0, below: 1 }),
   'step-weights': listOf(real({ min: 0 })),
+  augment: AUGMENT,
   'g-base': [BASE_CHANNELS, 16],
   'd-base': [BASE_CHANNELS, 16],
   name: PATH,

@@ -24,13 +24,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DATASETS } from '../core/data/catalog';
+import { sourceOf, type ImageSource } from '../core/diffusion/generate';
 import { defaultSpec, samplersOf, type SamplerEntry, type SamplerSpec } from '../core/diffusion/samplers/specs';
 import { DEFAULT_K } from '../core/metrics';
+import { evaluateSource, type GeneratorReport } from '../core/metrics/evaluation';
 import { disposeCheckpoint, type LoadedCheckpoint } from '../core/models/checkpoint';
 import { loadCheckpointDirSettled } from './checkpointDir';
+import { openJudge, type JudgeContext } from './evaluate';
 import { DEFAULT_GUIDE_DIR, loadGuide, type LoadedGuide } from './guide';
-import { evaluateSource, openJudge, type GeneratorReport, type JudgeContext } from './evaluate';
-import { sourceOf, type ImageSource } from './sample';
 
 /** <repo>/public/models. */
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../public/models/', import.meta.url));

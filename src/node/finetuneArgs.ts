@@ -63,6 +63,7 @@ export function finetuneSettings(given: Record<string, unknown>, f: Partial<Ddga
     const v = f[flag as keyof typeof FINETUNE_FLAG_SETTINGS];
     if (given[flag] !== undefined && v !== undefined) settings[key] = v;
   }
+  if (given.augment !== undefined && f.augment !== undefined) settings.augment = f.augment;
   const problems = settingsProblems(settings);
   for (const [flag, key] of Object.entries(FINETUNE_FLAG_SETTINGS)) {
     const why = problems[key];

@@ -1,12 +1,9 @@
 /**
  * A blow-up of the weights themselves, checked before each save. A healthy run barely moves
- * the scale of its networks' weights: over the 2,500–10,140 iterations of the shipped DD-GAN
- * and DDPM runs, the RMS of every network stayed within 10 % of its value at initialisation
- * (e.g. the T = 4 generator 0.081 → 0.082, its discriminator 0.076 → 0.083). One update at a
- * far too high learning rate moves every weight by about the learning rate (Adam's step is
- * bounded by it), so at --lr-g 10 the RMS jumps ×100 in one iteration, before any loss has
- * shown it. A network whose RMS grew more than `factor` times since the run started
- * (default 10×) has diverged, and the save is refused.
+ * the scale of its networks' weights, while one update at a far too high learning rate moves
+ * every weight by about that rate (Adam's step is bounded by it), before any loss shows it.
+ * A network whose RMS grew more than `factor` times since the run started (default 10×) has
+ * diverged, and the save is refused (the measured scales: training/STUDY.md).
  *
  * Works on serialised checkpoints (model.json's manifest + the float32 weights); optimiser
  * state (`state/…`) is not a network and is left out.

@@ -6,7 +6,7 @@ import type { FewshotSet } from '../core/data/fewshot';
 import type { AuxiliaryEntry, ModelIndexEntry, SkippedModel } from './modelCatalog';
 import type { Frame, Trajectory, View } from './history';
 import type { BatchSize } from './settings';
-import type { SessionStorage, SessionSummary } from './sessions';
+import type { SessionStorage, SessionSummary, TrainSeries } from './sessions';
 import type { SessionLocks } from './sessionLocks';
 import type { SelectableSet } from '../core/data/selection';
 import type { DdpmSamplerSpec, SamplerKind } from '../core/diffusion/samplers/specs';
@@ -37,6 +37,8 @@ import type {
   ToyLabState,
   WarmupProgress,
 } from '../worker/protocol';
+
+export type { TrainSeries };
 
 export type EngineStatus = 'idle' | 'initialising' | 'ready' | 'error';
 export type ProbeStatus = 'idle' | 'running' | 'done' | 'error';
@@ -191,26 +193,6 @@ export interface PreviewFrame {
   readonly height: number;
   /** Per sample, the index into the run's `runUploads` of its nearest upload (runs on uploads only). */
   readonly nearest?: readonly number[];
-}
-
-/**
- * Loss curves as columns (uPlot's layout), appended in place: `length` in the slice is what
- * changes, so a chart subscribes to that and reads the arrays (STYLE habit 13, transient
- * updates); the arrays are never copied per iteration.
- */
-export interface TrainSeries {
-  readonly iteration: number[];
-  readonly lossD: number[];
-  readonly lossG: number[];
-  readonly dReal: number[];
-  readonly dFake: number[];
-  /** null on iterations without the lazy R1 penalty (a gap in the curve). */
-  readonly r1: (number | null)[];
-  readonly ms: number[];
-  /** Diffusion-GAN's adaptive T_dg after each iteration; null for DD-GAN rows. */
-  readonly diffusionT: (number | null)[];
-  /** Diffusion-GAN's r_d of the last adaptive-T interval; null before the first and for DD-GAN rows. */
-  readonly rd: (number | null)[];
 }
 
 export interface TrainRunInfo {

@@ -12,7 +12,8 @@ import { EMOJI_CATEGORIES } from '../core/data/catalog';
 import { estimateTrainingMemory, formatBytes } from '../core/data/uploadPrep';
 import { isTraining, iterationsPerSecond } from '../store/store';
 import type { PreviewFrame, UploadItem } from '../store/types';
-import type { TrainingRecipe } from '../worker/protocol';
+import { DEFAULT_TRAINING_RECIPE, TRAINING_RECIPE_IDS, TRAINING_RECIPE_INFO } from '../shared/recipes';
+import { AUGMENTATIONS, AUGMENTATION_INFO, augmentationsText } from '../shared/augment';
 import { TRAINING_LIMITS, type NumericSetting } from '../worker/trainingSettings';
 import { ErrorBox, StatusPill, fmtDuration } from './common';
 import { downloadBytes } from './download';
@@ -20,28 +21,25 @@ import { composeGrid, pairGrid, tileRect, type Pixels } from './grid';
 import { LossChart } from './LossChart';
 import { TrainTChart } from './LabTChart';
 import { RgbaCanvas, toRgba } from './RgbaCanvas';
-import type { ReactNode } from 'react';
 import { useApp, useAppStoreApi } from './storeContext';
 import { UploadSection, isTrainingState } from './UploadSection';
 
-/** The training recipes, each with its one-line explanation (src/core/training/imageGan.ts). */
-const RECIPES: readonly { readonly id: TrainingRecipe; readonly label: string; readonly note: ReactNode }[] = [
-  {
-    id: 'ddgan',
-    label: 'DD-GAN',
-    note: 'Pair discriminator: D judges a denoising step (xₖ₋₁, xₖ, k), real pairs from the data against pairs the generator made from the same xₖ.',
-  },
-  {
-    id: 'diffusion-gan',
-    label: 'Diffusion-GAN',
-    note: (
-      <>
-        D judges diffused images (y, t): real images against the output of the whole T-step sampling chain, both noised to a random step t ≤ T<sub>dg</sub>; T
-        <sub>dg</sub> rises while D is too sure of the reals. Slower: each fake runs the full chain.
-      </>
-    ),
-  },
-];
+/** A recipe's description with "T_dg" written as T with a subscript. */
+function RecipeNote({ text }: { text: string }) {
+  return (
+    <>
+      {text.split(/(T_dg)/).map((part, i) =>
+        part === 'T_dg' ? (
+          <span key={i}>
+            T<sub>dg</sub>
+          </span>
+        ) : (
+          part
+        ),
+      )}
+    </>
+  );
+}
 
 /** The class a label of a segmented choice gets: `on` for the option that is selected (app.css). */
 const onIf = (selected: boolean): string | undefined => (selected ? 'on' : undefined);
@@ -191,7 +189,8 @@ function SettingsSection() {
   const model = useApp((s) => s.models.result?.model ?? null);
   const actions = useApp((s) => s.actions);
   const busy = isTrainingState(t.status);
-  const recipe = t.settings.recipe ?? 'ddgan';
+  const recipe = t.settings.recipe ?? DEFAULT_TRAINING_RECIPE;
+  const augment = t.settings.augment ?? [];
   const images = t.source === 'uploads' ? t.uploads.length : 0;
   const mem = model
     ? estimateTrainingMemory({
@@ -220,21 +219,35 @@ function SettingsSection() {
         </label>
       </div>
       <div className="segmented" role="radiogroup" aria-label="Training recipe">
-        {RECIPES.map((r) => (
-          <label key={r.id} className={onIf(recipe === r.id)} data-testid={`recipe-label-${r.id}`}>
-            <input type="radio" name="train-recipe" data-testid={`recipe-${r.id}`} checked={recipe === r.id} onChange={() => actions.setTrainSettings({ recipe: r.id })} />
-            {r.label}
+        {TRAINING_RECIPE_IDS.map((id) => (
+          <label key={id} className={onIf(recipe === id)} data-testid={`recipe-label-${id}`}>
+            <input type="radio" name="train-recipe" data-testid={`recipe-${id}`} checked={recipe === id} onChange={() => actions.setTrainSettings({ recipe: id })} />
+            {TRAINING_RECIPE_INFO[id].label}
           </label>
         ))}
       </div>
       <p className="muted" data-testid="recipe-note" data-recipe={recipe}>
-        {RECIPES.find((r) => r.id === recipe)?.note}
+        <RecipeNote text={TRAINING_RECIPE_INFO[recipe].description} />
       </p>
       {t.init === 'finetune' && !t.noted && (
         <p className="muted" data-testid="finetune-note">
-          The shipped model has only its EMA generator: G starts from it, the discriminator starts fresh (its first iterations retrain D).
+          G starts from the model’s generator. The discriminator starts from the model’s own when it ships one (the colour base models do); otherwise it starts fresh and its first iterations train it.
         </p>
       )}
+      <div className="augment-choices" role="group" aria-label="Augment what the discriminator sees" data-testid="augment" data-value={augmentationsText(augment)}>
+        <span className="muted small">Augment what D sees (reals and fakes alike, so G does not learn the changes):</span>
+        {AUGMENTATIONS.map((a) => (
+          <label key={a} className={onIf(augment.includes(a))} title={AUGMENTATION_INFO[a]} data-testid={`augment-label-${a}`}>
+            <input
+              type="checkbox"
+              data-testid={`augment-${a}`}
+              checked={augment.includes(a)}
+              onChange={(e) => actions.setTrainSettings({ augment: AUGMENTATIONS.filter((x) => (x === a ? e.target.checked : augment.includes(x))) })}
+            />
+            {a}
+          </label>
+        ))}
+      </div>
       <div className="settings-grid">
         <label className="field">
           <span>T</span>
@@ -253,7 +266,7 @@ function SettingsSection() {
         <p className="muted" data-testid="memory-estimate" data-bytes={mem.totalBytes}>
           Memory budget, about {formatBytes(mem.totalBytes)} at batch {t.settings.batch}: weights and optimiser {formatBytes(mem.weightsBytes)}, peak activations{' '}
           {formatBytes(mem.activationBytes)}, data {formatBytes(mem.dataBytes)}.{mem.totalBytes > 1.5e9 && ' That is a lot for a tab: lower the batch.'}
-          {recipe === 'diffusion-gan' && model && model.T > 1 && ` Diffusion-GAN backpropagates through all ${model.T} generator calls of the chain: its activations can reach several times this.`}
+          {TRAINING_RECIPE_INFO[recipe].chainFakes && model && model.T > 1 && ` ${TRAINING_RECIPE_INFO[recipe].label} backpropagates through all ${model.T} generator calls of the chain: its activations can reach several times this.`}
         </p>
       )}
     </fieldset>
@@ -486,7 +499,8 @@ export function TrainPanel() {
       lastGoodIteration: s.train.lastGoodIteration,
       error: s.train.error,
       live: s.train.run !== null || s.train.length > 0,
-      diffusionGan: s.train.run?.recipe === 'diffusion-gan',
+      // The recipe reports an adaptive number of diffusion steps (Diffusion-GAN's T_dg).
+      adaptiveT: s.train.run ? TRAINING_RECIPE_INFO[s.train.run.recipe].reports.includes('diffusionT') : false,
       exportable: s.train.checkpoint !== null && (s.train.status === 'done' || s.train.status === 'stopped'),
       restored: s.train.restored,
       // The object itself (a stable reference): a list made here would be new at every render.
@@ -600,7 +614,7 @@ export function TrainPanel() {
       <SessionsSection />
       {t.live && <LiveStats />}
       <LossChart />
-      {t.diffusionGan && <TrainTChart />}
+      {t.adaptiveT && <TrainTChart />}
       <PreviewSection />
     </section>
   );

@@ -18,8 +18,7 @@
  *
  * No tfjs here: this runs on plain data, in the worker and in the store's tests alike.
  */
-import { SESSION_FORMAT, StaleSaveError, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, sessionIntegrity, sliceSeries, type SavedData, type SavedPreview, type SavedSession, type SessionStorage } from '../store/sessions';
-import type { TrainSeries } from '../store/types';
+import { SESSION_FORMAT, StaleSaveError, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, sessionIntegrity, sliceSeries, type SavedData, type SavedPreview, type SavedSession, type SessionStorage, type TrainSeries } from '../shared/sessions';
 import type { AutosaveParams, TrainingCheckpoint, TrainingData, TrainingProgress, TrainingSettings, TrainingState } from './protocol';
 
 export type AutosaveNotice = Extract<TrainingProgress, { status: 'autosave' }>;

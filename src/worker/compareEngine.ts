@@ -6,7 +6,7 @@
  * (its schedule read from model.json), sampler and pipeline, the same code the CLIs run.
  * Each row streams its progress: preview frames, step index (= NFE so far), its own wall
  * time, and at the end its samples and what a judge classifier makes of them. The worker
- * (engine.worker.ts) wraps one instance; tests drive one directly in Node with an injected
+ * (engine.ts) wraps one instance; tests drive one directly in Node with an injected
  * checkpoint loader (STYLE habit 7).
  *
  * Order. 'sequential' runs the rows one after the other. 'interleaved' lets them take turns

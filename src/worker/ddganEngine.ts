@@ -1,7 +1,7 @@
 /**
  * The DD-GAN engine in-process: one loaded generator, its schedule, the step history of the
  * last run, and the four things the app does with them (warm up, generate, re-roll,
- * report memory). The worker (engine.worker.ts) is a message adapter around one instance;
+ * report memory). The worker's `Engine` (engine.ts) holds one instance;
  * tests drive an instance directly in Node (STYLE habit 7).
  *
  * Every sampling call goes through core `sampleDdgan`, which awaits `onStep` between steps:
@@ -52,6 +52,8 @@ export type StepSink = (step: StepProgress) => void;
 interface LoadedModel {
   readonly info: ModelInfo;
   readonly generator: Network<GeneratorConfig>;
+  /** The model's own discriminator, when it ships one (fine-tuning starts D from it). */
+  readonly discriminator: Network | null;
   readonly schedule: DdganSchedule;
 }
 
@@ -172,6 +174,11 @@ export class DdganEngine {
     return this.model?.generator ?? null;
   }
 
+  /** The loaded model's discriminator, if it ships one (training clones it; do not dispose). */
+  get discriminatorNetwork(): Network | null {
+    return this.model?.discriminator ?? null;
+  }
+
   isWarm(batch: number): boolean {
     return this.warmed.has(batch);
   }
@@ -187,7 +194,8 @@ export class DdganEngine {
   }
 
   /**
-   * Takes ownership of a loaded checkpoint: keeps its generator, disposes everything else.
+   * Takes ownership of a loaded checkpoint: keeps its generator and its discriminator (when it
+   * ships one, for fine-tuning), disposes everything else.
    * Throws 'model-load-failed' (after disposing the checkpoint) if it has no DD-GAN generator.
    */
   adopt(name: string, ck: LoadedCheckpoint): ModelInfo {
@@ -198,7 +206,8 @@ export class DdganEngine {
       const kinds = Object.entries(ck.networks).map(([k, n]) => `${k}: ${n.config.kind}`);
       throw new EngineFailure('model-load-failed', `${name} has no DD-GAN generator (networks: ${kinds.join(', ') || 'none'})`);
     }
-    for (const [key, net] of Object.entries(ck.networks)) if (key !== 'generator') net.dispose();
+    const discriminator = ck.networks.discriminator ?? null;
+    for (const [key, net] of Object.entries(ck.networks)) if (key !== 'generator' && key !== 'discriminator') net.dispose();
     for (const t of Object.values(ck.state)) t.dispose();
     const generator = gen as Network<GeneratorConfig>;
     const cfg = generator.config;
@@ -211,13 +220,14 @@ export class DdganEngine {
       // (No flopsPerExample() here: it runs a forward pass, seconds on a software GPU.)
       paramCount: generator.paramCount(),
     };
-    this.model = { info, generator, schedule: ddganSchedule(cfg.T) };
+    this.model = { info, generator, discriminator, schedule: ddganSchedule(cfg.T) };
     return info;
   }
 
   /** Frees the generator and forgets the history (a new backend or model starts clean). */
   unload(): void {
     this.model?.generator.dispose();
+    this.model?.discriminator?.dispose();
     this.model = null;
     this.history = null;
     this.warmed.clear();

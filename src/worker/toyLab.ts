@@ -30,7 +30,7 @@ import { Rng } from '../core/rng';
 import { sampleToy, toyDatasetInfo } from '../core/toy/data';
 import { toyMetrics } from '../core/toy/metrics';
 import { DiffusionGanToyTrainer, createToyTrainer, defaultToyConfig, type ToyRecipeConfig, type ToySample, type ToyStepStats, type ToyTrainer } from '../core/toy/recipes';
-import { TrainingDiverged } from '../core/training/ddganTrainer';
+import { TrainingDiverged } from '../core/training/ganStep';
 import { EngineFailure } from './errors';
 import {
   TOY_LAB_DATASETS,

@@ -23,61 +23,47 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../core/data/dataset';
 import { sampleDdgan } from '../core/diffusion/ddganSampler';
 import { parseCheckpoint } from '../core/models/checkpoint';
-import {
-  defaultDiffusionGanDiscriminatorConfig,
-  defaultDiscriminatorConfig,
-  type DiffusionGanDiscriminatorConfig,
-  type DiscriminatorConfig,
-} from '../core/models/discriminator';
 import type { GeneratorConfig } from '../core/models/generator';
 import { Network } from '../core/models/network';
 import { Rng } from '../core/rng';
 import { resumeCheckpoint, restoreTrainer } from '../core/training/ddganState';
-import { DdganTrainer, TrainingDiverged, defaultTrainConfig } from '../core/training/ddganTrainer';
+import { TrainingDiverged } from '../core/training/ganStep';
 import { DivergenceMonitor, checkSamples, checkWeights, type DivergenceLimits } from '../core/training/divergence';
 import { nearestTrainingImages } from '../core/metrics/nearCopy';
-import { DiffusionGanImageTrainer, defaultDiffusionGanTrainConfig } from '../core/training/diffusionGanImageTrainer';
 import type { ImageGanTrainConfig, ImageGanTrainer } from '../core/training/imageGan';
+import { imageRecipe } from '../core/training/recipes/registry';
+import { DEFAULT_TRAINING_RECIPE, TRAINING_RECIPE_IDS, TRAINING_RECIPE_INFO, isTrainingRecipeId, type TrainingRecipeId } from '../shared/recipes';
 import { EngineFailure, messageOf } from './errors';
 import { TRAINING_LIMITS, settingsProblems } from './trainingSettings';
 import { encodeRgba } from './frames';
-import {
-  TRAINING_RECIPES,
-  isTrainingRecipe,
-  type EngineMemory,
-  type StartTrainingResult,
-  type TrainingCheckpoint,
-  type TrainingInit,
-  type TrainingProgress,
-  type TrainingRecipe,
-  type TrainingSettings,
-  type TrainingState,
+import type {
+  EngineMemory,
+  StartTrainingResult,
+  TrainingCheckpoint,
+  TrainingInit,
+  TrainingProgress,
+  TrainingSettings,
+  TrainingState,
 } from './protocol';
+import { checkAugmentations } from '../shared/augment';
 
 export { TRAINING_LIMITS };
 
 /** Checks the settings; the result always names its recipe ('ddgan' when it was absent). */
-export function checkSettings(s: TrainingSettings): TrainingSettings & { readonly recipe: TrainingRecipe } {
+export function checkSettings(s: TrainingSettings): TrainingSettings & { readonly recipe: TrainingRecipeId } {
   if (typeof s !== 'object' || s === null) throw new EngineFailure('bad-request', 'training settings are missing');
   const problems = Object.values(settingsProblems(s));
   if (problems.length > 0) throw new EngineFailure('bad-request', `training setting ${problems.join('; ')}`);
-  const recipe = s.recipe ?? 'ddgan';
-  if (!isTrainingRecipe(recipe)) {
-    throw new EngineFailure('bad-request', `training setting recipe must be one of ${TRAINING_RECIPES.map((r) => `"${r}"`).join(', ')}, got ${JSON.stringify(recipe)}`);
+  const recipe = s.recipe ?? DEFAULT_TRAINING_RECIPE;
+  if (!isTrainingRecipeId(recipe)) {
+    throw new EngineFailure('bad-request', `training setting recipe must be one of ${TRAINING_RECIPE_IDS.map((r) => `"${r}"`).join(', ')}, got ${JSON.stringify(recipe)}`);
   }
-  return { ...s, recipe };
+  const augment = checkAugmentations(s.augment);
+  if (typeof augment === 'string') throw new EngineFailure('bad-request', `training setting ${augment}`);
+  return { ...s, recipe, augment };
 }
 
-/** A discriminator sized to the generator (the CLI's default D for the shipped model). */
-export function discriminatorFor(g: GeneratorConfig): DiscriminatorConfig {
-  return defaultDiscriminatorConfig({ imageSize: g.imageSize, channels: g.channels, T: g.T, baseChannels: discriminatorBase(g) });
-}
-
-/** Diffusion-GAN's discriminator D(y, t): the same trunk and size, on one image. */
-export function diffusionGanDiscriminatorFor(g: GeneratorConfig): DiffusionGanDiscriminatorConfig {
-  return defaultDiffusionGanDiscriminatorConfig({ imageSize: g.imageSize, channels: g.channels, baseChannels: discriminatorBase(g) });
-}
-
+/** The discriminator's base channel count for a generator: twice G's, at most 16. */
 const discriminatorBase = (g: GeneratorConfig): number => Math.min(16, 2 * g.baseChannels);
 
 export interface BuiltTrainer {
@@ -87,30 +73,50 @@ export interface BuiltTrainer {
 
 /** The settings a run may change, also on resume (the recipe's own ones stay as saved). */
 function sharedConfig(settings: TrainingSettings): Partial<ImageGanTrainConfig> {
-  return { batch: settings.batch, lrG: settings.lrG, lrD: settings.lrD, r1Gamma: settings.r1Gamma, emaDecay: settings.emaDecay };
+  return { batch: settings.batch, lrG: settings.lrG, lrD: settings.lrD, r1Gamma: settings.r1Gamma, emaDecay: settings.emaDecay, augment: settings.augment ?? [] };
 }
 
-/** A fresh trainer of the settings' recipe on G (adopted) and its EMA copy. */
-function freshTrainer(G: Network<GeneratorConfig>, Gema: Network<GeneratorConfig>, data: ImageDataset, settings: TrainingSettings): ImageGanTrainer {
-  const shared = { ...sharedConfig(settings), seed: settings.seed };
-  const dSeed = settings.seed * 2 + 2;
-  if (settings.recipe === 'diffusion-gan') {
-    const D = Network.create(diffusionGanDiscriminatorFor(G.config), dSeed);
-    return new DiffusionGanImageTrainer(G, D, Gema, data, defaultDiffusionGanTrainConfig(shared));
-  }
-  return new DdganTrainer(G, Network.create(discriminatorFor(G.config), dSeed), Gema, data, defaultTrainConfig(shared));
+/**
+ * A discriminator the run can start from: `base` (a checkpoint's own D) when it is the kind
+ * the recipe trains and judges images of G's size, channels and step count; else null.
+ */
+export function usableDiscriminator(base: Network | null | undefined, G: GeneratorConfig, recipe: TrainingRecipeId): Network | null {
+  if (!base) return null;
+  const c = base.config as unknown as { kind: string; imageSize?: number; channels?: number; T?: number };
+  if (c.kind !== TRAINING_RECIPE_INFO[recipe].discriminator || c.imageSize !== G.imageSize || c.channels !== G.channels) return null;
+  if (c.kind === 'ddgan-discriminator' && c.T !== G.T) return null;
+  return base;
 }
 
-const RECIPE_NOTE: Record<TrainingRecipe, string> = {
-  ddgan: 'DD-GAN: the discriminator judges denoising pairs (x_{k−1}, x_k, k).',
-  'diffusion-gan': 'Diffusion-GAN: the discriminator judges diffused images (y, t) from the data and from the whole T-step sampling chain; the number of diffusion steps T_dg adapts to how sure D is of the reals.',
-};
+/**
+ * A fresh trainer of the settings' recipe on G (adopted) and its EMA copy. D is a copy of
+ * `baseD` when one fits (usableDiscriminator), else new and sized to G.
+ */
+function freshTrainer(
+  G: Network<GeneratorConfig>,
+  Gema: Network<GeneratorConfig>,
+  data: ImageDataset,
+  settings: TrainingSettings & { readonly recipe: TrainingRecipeId },
+  baseD: Network | null = null,
+): ImageGanTrainer {
+  const recipe = imageRecipe(settings.recipe);
+  const D = baseD ? baseD.clone() : Network.create(recipe.discriminator(G.config, discriminatorBase(G.config)), settings.seed * 2 + 2);
+  return recipe.create({ G, D, Gema }, data, recipe.defaults({ ...sharedConfig(settings), seed: settings.seed }));
+}
+
+const runNote = (recipe: TrainingRecipeId): string => TRAINING_RECIPE_INFO[recipe].runNote;
 
 /**
  * The trainer for a run. `generator` is the loaded model's (EMA) generator; it is cloned,
  * never adopted, so Generate keeps the base model for before/after comparisons.
  */
-export function buildTrainer(init: TrainingInit, generator: Network<GeneratorConfig> | null, data: ImageDataset, settings: TrainingSettings): BuiltTrainer {
+export function buildTrainer(
+  init: TrainingInit,
+  generator: Network<GeneratorConfig> | null,
+  data: ImageDataset,
+  settings: TrainingSettings,
+  discriminator: Network | null = null,
+): BuiltTrainer {
   const checked = checkSettings(settings);
   const need = (): Network<GeneratorConfig> => {
     if (!generator) throw new EngineFailure('no-model', 'no model is loaded: load one first (its architecture is what gets trained)');
@@ -119,17 +125,20 @@ export function buildTrainer(init: TrainingInit, generator: Network<GeneratorCon
   switch (init.kind) {
     case 'finetune': {
       const g = need();
+      const baseD = usableDiscriminator(discriminator, g.config, checked.recipe);
       return {
-        trainer: freshTrainer(g.clone(), g.clone(), data, checked),
+        trainer: freshTrainer(g.clone(), g.clone(), data, checked, baseD),
         note:
-          'Fine-tuning: the shipped model carries only its EMA generator, so G (and its EMA copy) start from those weights and the discriminator starts fresh; the first iterations retrain D. ' +
-          RECIPE_NOTE[checked.recipe],
+          (baseD
+            ? 'Fine-tuning: G (and its EMA copy) start from the model’s EMA generator, and the discriminator from the model’s own, which already knows what its training images look like. '
+            : 'Fine-tuning: G (and its EMA copy) start from the model’s EMA generator; the model carries no discriminator for this recipe, so D starts fresh and the first iterations train it. ') +
+          runNote(checked.recipe),
       };
     }
     case 'scratch': {
       const g = need();
       const G = Network.create(g.config, checked.seed * 2 + 1);
-      return { trainer: freshTrainer(G, G.clone(), data, checked), note: `From scratch: random G and D with the loaded model’s architecture. ${RECIPE_NOTE[checked.recipe]}` };
+      return { trainer: freshTrainer(G, G.clone(), data, checked), note: `From scratch: random G and D with the loaded model’s architecture. ${runNote(checked.recipe)}` };
     }
     case 'resume': {
       if (!(init.weights instanceof ArrayBuffer)) throw new EngineFailure('bad-request', 'resume needs the checkpoint weights');
@@ -141,7 +150,7 @@ export function buildTrainer(init: TrainingInit, generator: Network<GeneratorCon
       }
       try {
         const trainer = restoreTrainer(ck, data, sharedConfig(checked));
-        return { trainer, note: `Resumed at iteration ${trainer.iteration}: weights, optimiser state and random stream as saved. ${RECIPE_NOTE[trainer.recipe]}` };
+        return { trainer, note: `Resumed at iteration ${trainer.iteration}: weights, optimiser state and random stream as saved. ${runNote(trainer.recipe)}` };
       } catch (e) {
         for (const n of Object.values(ck.networks)) n.dispose();
         for (const t of Object.values(ck.state)) t.dispose();

@@ -7,6 +7,7 @@
  *
  * Plain code (no tfjs): the UI thread imports it.
  */
+import { DEFAULT_TRAINING_RECIPE, IMAGE_GAN_DEFAULTS } from '../shared/recipes';
 import type { TrainingSettings } from './protocol';
 
 /**
@@ -15,20 +16,20 @@ import type { TrainingSettings } from './protocol';
  * (src/node/finetuneArgs.ts), so a run measured on the command line is the tab's run.
  */
 export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = Object.freeze({
-  recipe: 'ddgan',
+  recipe: DEFAULT_TRAINING_RECIPE,
   iterations: 200,
   batch: 8,
-  lrG: 1.6e-4,
-  lrD: 1.25e-4,
-  r1Gamma: 0.05,
-  emaDecay: 0.999,
+  lrG: IMAGE_GAN_DEFAULTS.lrG,
+  lrD: IMAGE_GAN_DEFAULTS.lrD,
+  r1Gamma: IMAGE_GAN_DEFAULTS.r1Gamma,
+  emaDecay: IMAGE_GAN_DEFAULTS.emaDecay,
   seed: 0,
   previewEvery: 10,
   previewCount: 16,
   checkpointEvery: 25,
 });
 
-export type NumericSetting = Exclude<keyof TrainingSettings, 'recipe'>;
+export type NumericSetting = Exclude<keyof TrainingSettings, 'recipe' | 'augment'>;
 
 export const TRAINING_LIMITS = {
   iterations: [1, 1_000_000],

@@ -90,7 +90,7 @@ describe('fine-tune in the tab (wasm)', () => {
 
     expect(await attr(page, 'train-iteration', 'data-value')).toBe('6');
     expect(Number.isFinite(Number(await attr(page, 'train-losses', 'data-loss-d')))).toBe(true);
-    expect(await page.getByTestId('train-note').innerText()).toMatch(/discriminator starts fresh/);
+    expect(await page.getByTestId('train-note').innerText()).toMatch(/D starts fresh/);
     await page.waitForFunction(() => document.querySelector('[data-testid="loss-chart"]')?.getAttribute('data-points') === '6', undefined, { timeout: 10_000 });
     expect(await page.locator('[data-testid="loss-chart"] canvas').count()).toBeGreaterThan(0);
     // Previews at 0 (before), 2, 4, 6; the strip scrubs back to the first one.

@@ -77,6 +77,12 @@ describe('fine-tune settings: the command line and the tab', () => {
     expect(resolve(argv)).toEqual({ ...initialTrain().settings, iterations: 7, batch: 2, lrG: 0.001, lrD: 0.002, r1Gamma: 0, emaDecay: 0.99, seed: 5, recipe: 'diffusion-gan' });
   });
 
+  it('takes --augment as the tab’s augmentation setting, and names the choices for a bad one', () => {
+    expect(resolve(['--augment', 'cutout,color'])).toEqual({ ...initialTrain().settings, augment: ['color', 'cutout'] });
+    expect(resolve(['--augment', 'none'])).toEqual({ ...initialTrain().settings, augment: [] });
+    expect(() => resolve(['--augment', 'flip'])).toThrow(/--augment.*color, translation, cutout, or none/);
+  });
+
   it('refuses flags the tab has no setting for, and values outside the tab’s limits, naming the flag', () => {
     expect(() => resolve(['--T', '2'])).toThrow(new UsageError('--T 2: not with --init: the architecture (T included) is the --init checkpoint’s'));
     expect(() => resolve(['--g-base', '8'])).toThrow(/^--g-base 8: not with --init/);
@@ -127,7 +133,7 @@ describe('npm run train -- --init DIR --data FOLDER', () => {
       // The trainer's settings are the tab's defaults (batch from the flag) through the same config builder.
       const tab = initialTrain().settings;
       const trained = (model.meta.training as { config: unknown }).config;
-      expect(trained).toEqual(defaultTrainConfig({ batch: 2, lrG: tab.lrG, lrD: tab.lrD, r1Gamma: tab.r1Gamma, emaDecay: tab.emaDecay, seed: tab.seed }));
+      expect(trained).toEqual(defaultTrainConfig({ batch: 2, lrG: tab.lrG, lrD: tab.lrD, r1Gamma: tab.r1Gamma, emaDecay: tab.emaDecay, seed: tab.seed, augment: tab.augment ?? [] }));
     } finally {
       disposeCheckpoint(model);
     }

@@ -56,6 +56,7 @@ describe('the UI thread imports no tensor code', () => {
     expect(rel).toContain('src/ui/App.tsx');
     expect(rel).toContain('src/store/store.ts');
     expect(rel).not.toContain('src/worker/engine.worker.ts');
+    expect(rel).not.toContain('src/worker/engine.ts');
     expect(rel).not.toContain('src/worker/ddganEngine.ts');
   });
 });

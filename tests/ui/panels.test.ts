@@ -18,6 +18,7 @@ import { TrainPanel } from '../../src/ui/TrainPanel';
 import { emptySeries } from '../../src/store/slices/trainSlice';
 import { METRIC_INFO } from '../../src/ui/metricLabels';
 import { aux, fakeApp, gen, render, textOf } from './fakeApp';
+import { AUGMENTATIONS } from '../../src/shared/augment';
 
 /** The shipped mnist-ddgan-t4's metrics as the index flattens them. */
 const T4_METRICS = {
@@ -89,6 +90,20 @@ describe('Fine-tune panel', () => {
     expect(at('paused')).toMatch(/ETA/);
     expect(at('stopped')).not.toMatch(/ETA/);
     expect(at('error')).not.toMatch(/ETA/);
+  });
+
+  it('shows the augmentation choices as chosen, and a choice changes the settings a run starts with', async () => {
+    const { store } = await fakeApp({ models: [gen('m', 4)] });
+    const checked = (html: string) => AUGMENTATIONS.filter((a) => new RegExp(`<input type="checkbox" data-testid="augment-${a}" checked=""`).test(html));
+    const start = store.getState().train.settings.augment ?? [];
+    expect(checked(render(store, createElement(TrainPanel)))).toEqual([...start]);
+    store.getState().actions.setTrainSettings({ augment: ['cutout'] });
+    const html = render(store, createElement(TrainPanel));
+    expect(checked(html)).toEqual(['cutout']);
+    expect(html).toMatch(/data-testid="augment" data-value="cutout"/);
+    store.getState().actions.setTrainSettings({ augment: [] });
+    expect(render(store, createElement(TrainPanel))).toMatch(/data-testid="augment" data-value="none"/);
+    expect(store.getState().train.settings.augment).toEqual([]);
   });
 
   it('shows each preview sample beside its nearest upload, as the worker paired them', async () => {

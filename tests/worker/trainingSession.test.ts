@@ -50,7 +50,7 @@ describe('TrainingSession', () => {
     const base = Network.create(TINY_CONFIG, 1);
     const before = tf.memory().numTensors;
     const built = buildTrainer({ kind: 'finetune' }, base, data(), settings);
-    expect(built.note).toMatch(/discriminator starts fresh/);
+    expect(built.note).toMatch(/D starts fresh/);
     const session = new TrainingSession(built.trainer, data(), { settings, name: 't' });
     const { events, emit } = collect();
     const result = await session.run(emit, { init: 'finetune', note: built.note });
@@ -220,6 +220,36 @@ describe('TrainingSession', () => {
     expect(caught).toMatchObject({ code: 'bad-request' });
     expect(String((caught as Error).message)).toMatch(/recipe must be one of "ddgan", "diffusion-gan", got "wgan"/);
     expect(() => buildTrainer({ kind: 'finetune' }, null, data(), bad)).toThrow(/recipe must be one of/);
+  });
+
+  it('fine-tunes with augmentation and from the model’s own discriminator when it ships a fitting one', async () => {
+    const G = Network.create(TINY_CONFIG, 1);
+    const s = { ...settings, iterations: 1, augment: ['translation', 'color'] as const };
+    expect(checkSettings(s).augment).toEqual(['color', 'translation']);
+    expect(checkSettings(settings).augment).toEqual([]);
+    expect(() => checkSettings({ ...settings, augment: ['flip'] } as unknown as TrainingSettings)).toThrow(/training setting augment must be a list of color, translation, cutout, got \["flip"\]/);
+    // The model's D: the same kind, size, channels and T as the run needs.
+    const scratch = buildTrainer({ kind: 'scratch' }, G, data(), s);
+    const baseD = scratch.trainer.D;
+    const built = buildTrainer({ kind: 'finetune' }, G, data(), s, baseD);
+    try {
+      expect(built.note).toMatch(/discriminator from the model’s own/);
+      expect(built.trainer.D).not.toBe(baseD);
+      for (const [name, v] of baseD.params.vars) expect(Array.from(built.trainer.D.params.vars.get(name)!.dataSync())).toEqual(Array.from(v.dataSync()));
+      expect(built.trainer.config.augment).toEqual(['color', 'translation']);
+      const stats = await built.trainer.step();
+      expect(Number.isFinite(stats.lossD)).toBe(true);
+      // A D for another step count does not fit: D starts fresh, and the note says so.
+      const otherT = Network.create({ ...baseD.config, T: TINY_CONFIG.T + 1 } as never, 4);
+      const fresh = buildTrainer({ kind: 'finetune' }, G, data(), s, otherT);
+      expect(fresh.note).toMatch(/carries no discriminator for this recipe, so D starts fresh/);
+      fresh.trainer.dispose();
+      otherT.dispose();
+    } finally {
+      built.trainer.dispose();
+      scratch.trainer.dispose();
+      G.dispose();
+    }
   });
 
   it('rejects out-of-range settings and a corrupt resume file with clear messages', () => {

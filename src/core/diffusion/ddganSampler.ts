@@ -16,6 +16,11 @@
  *
  * The loop awaits between steps, so a worker can answer a cancel message mid-run and
  * stream every frame; each step's tensors live only until `onStep` resolves.
+ *
+ * `ddganChain` is the same chain as one synchronous function of given randomness, for
+ * training through it (Diffusion-GAN's fakes): a tape needs the whole chain inside one
+ * synchronous call, where the pipeline awaits between steps and frees each step's tensors.
+ * It uses the same denoiser call and the same posterior sampler step.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng';
@@ -89,4 +94,33 @@ export async function sampleDdgan(
       ? (st) => onStep({ k: st.t, T: schedule.T, xK: st.x as tf.Tensor4D, x0Pred: st.x0Pred as tf.Tensor4D, xPrev: st.prev as tf.Tensor4D, ms: st.ms })
       : undefined,
   })) as tf.Tensor4D;
+}
+
+/** The randomness of one run of the DD-GAN chain, given instead of drawn. */
+export interface ChainDraws {
+  readonly xT: tf.Tensor4D;
+  /** z_k for k = T, T−1, …, 1. */
+  readonly z: readonly tf.Tensor2D[];
+  /** The posterior noise for k = T, T−1, …, 2 (none at k = 1: that step is x̂₀). */
+  readonly noise: readonly tf.Tensor4D[];
+}
+
+/** Rewrites the generator's x̂₀ at step k (tests: scale or cut one step of the chain). */
+export type ChainEdit = (k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D;
+
+/**
+ * The DD-GAN sampling chain as one differentiable function of G: from x_T, for k = T..1
+ * x̂₀ = G(x_k, k, z_k) and x_{k−1} = the posterior sampler's step (x̂₀ itself at k = 1).
+ * Under a tape the gradient reaches G through every step. Call inside tf.tidy.
+ */
+export function ddganChain(generator: Network<GeneratorConfig>, schedule: DdganSchedule, draws: ChainDraws, edit?: ChainEdit): tf.Tensor4D {
+  const model = ddganDenoiser(generator, schedule);
+  const sampler = ddganPosteriorSampler(defaultSpec(DDGAN_INFO.kind), schedule);
+  let x: tf.Tensor = draws.xT;
+  sampler.timesteps.forEach((k, i) => {
+    let x0Pred = model.apply(x, k, draws.z[i]) as tf.Tensor4D;
+    if (edit) x0Pred = edit(k, x0Pred);
+    x = sampler.step(x0Pred, i, x, { noise: draws.noise[i] }).prev;
+  });
+  return x as tf.Tensor4D;
 }

@@ -21,13 +21,9 @@
  */
 import { Rng } from '../rng';
 import { GRID25_STD, grid25Means } from '../metrics/modes2d';
+import { TOY_DATASETS, isToyDatasetName, type ToyDatasetName } from '../../shared/datasets';
 
-export const TOY_DATASETS = ['grid25', 'ring8', 'swissroll', 'moons'] as const;
-export type ToyDatasetName = (typeof TOY_DATASETS)[number];
-
-export function isToyDatasetName(s: string): s is ToyDatasetName {
-  return (TOY_DATASETS as readonly string[]).includes(s);
-}
+export { TOY_DATASETS, isToyDatasetName, type ToyDatasetName };
 
 export interface ToyDatasetInfo {
   readonly name: ToyDatasetName;

@@ -6,14 +6,15 @@
  *                  L_G = softplus(−D(G(z))).
  *   diffusion-gan  the same losses on diffused points y = √ᾱ_t x + √(1−ᾱ_t) σ ε (real and
  *                  fake alike, differentiably for G), t fed to D, and the adaptive T of
- *                  DESIGN §2.5 (`adaptT` in ./diffusionGan).
+ *                  DESIGN §2.5 (`AdaptiveT` in ../diffusion/diffusionGan.ts).
  *   ddgan          DESIGN §2.2 on points: real pair (x_{k−1}, x_k) from `qSamplePairs`, fake
  *                  x′_{k−1} ~ q(x_{k−1} | x_k, x̂₀) with x̂₀ = G(x_k, k, z), pair discriminator
  *                  D(x_{k−1}, x_k, k), T large steps of the VP schedule of §2.1.
  *
- * One iteration = one D update + one G update (Adam, keyed by parameter name), then the EMA
- * of G when `emaDecay` > 0 (warmed up as min(decay, (1+i)/(10+i)), DESIGN §2.2). Optional R1
- * on the reals, γ/2 · E‖∇D‖², w.r.t. D's first input (the point, the diffused point, x_{k−1}).
+ * One iteration is the GAN step of ../training/ganStep.ts (D update with optional lazy R1
+ * w.r.t. D's first input — the point, the diffused point, x_{k−1} —, G update, EMA of G when
+ * `emaDecay` > 0), with D run once over reals and fakes together. The recipes are listed in
+ * `TOY_TRAINERS` at the end of this file (ids, labels, defaults: src/shared/recipes.ts).
  *
  * Coordinates: the networks see points × `dataScale` ("model coordinates"); everything a
  * caller gets back (samples, trajectories) is in data coordinates. DD-GAN's noise prior
@@ -21,15 +22,8 @@
  * with dataScale 0.25 the 25-Gaussians grid spans [−1, 1], the range Diffusion-GAN's
  * σ = 0.05 was chosen for.
  *
- * DD-GAN uses dataScale 4. With T = 4 steps of the VP schedule, the last step's input is
- * x_1 = √ᾱ₁ x₀ + √(1−ᾱ₁) ε with √(1−ᾱ₁)/√ᾱ₁ ≈ 0.95 model units. At dataScale 0.25 that is
- * ≈ 3.8 data units: q(x₀ | x_1) spreads over several modes 2 apart, and the small MLP
- * generator never learned to sample it sharply (1–2 % high-quality samples, what points
- * spread evenly over the grid score). At dataScale 4 it is ≈ 0.24 data units, the last
- * step is nearly a denoiser, and the choice of mode moves to the earlier, noisier steps,
- * where G does learn it. The prior stays N(0, I): √ᾱ_T times the data's std (2.8 × 4) is
- * below 0.1. Measured with the same budget: 25 of 25 modes, high-quality share rising from
- * ≈ 1 % to the values in README's "Mode-coverage benchmark".
+ * DD-GAN works at dataScale 4, so that its last step is nearly a denoiser and the choice of
+ * mode falls to the earlier, noisier steps (BENCHMARKS.md, "Toy lab: tuning the recipes").
  *
  * All randomness (data, z, t/k, noise) comes from one Rng whose state is part of the
  * training state, so `stateJson()` + `stateTensors()` resume a run bit for bit.
@@ -47,26 +41,19 @@ import type {
   Mlp2dTimeDiscriminatorConfig,
 } from '../models/mlp2d';
 import { ddganSchedule, type DdganSchedule } from '../diffusion/schedule';
-import { qSamplePairs, samplePosterior } from '../diffusion/ddgan';
 import { ddganDenoiser } from '../diffusion/denoiser';
 import { runSampler } from '../diffusion/pipeline';
 import { createSampler } from '../diffusion/samplers/registry';
 import { defaultSpec } from '../diffusion/samplers/specs';
-import { Adam } from '../training/adam';
-import { TrainingDiverged } from '../training/ddganTrainer';
+import { AdaptiveT, diffuse, type AdaptiveTStateJson, type DiffusionGanSettings } from '../diffusion/diffusionGan';
+import type { Adam } from '../training/adam';
+import { checkFinite, ganOptimizers, ganStep, type DiscriminatorBatch } from '../training/ganStep';
+import { drawTrainingPair, fakePrev, type DdganTrainingDraw } from '../training/ddganTrainer';
+import { TOY_COMMON_DEFAULTS, TOY_RECIPE_DEFAULTS, TOY_RECIPE_IDS, type ToyRecipeId } from '../../shared/recipes';
 import { sampleToy, toyDataStd, type ToyDatasetName } from './data';
-import {
-  adaptT,
-  diffusionGanSchedule,
-  sampleDiffusionSteps,
-  tFromP,
-  type AdaptiveTState,
-  type DiffusionGanSchedule,
-  type DiffusionGanSettings,
-} from './diffusionGan';
 
-export const TOY_RECIPES = ['gan', 'diffusion-gan', 'ddgan'] as const;
-export type ToyRecipe = (typeof TOY_RECIPES)[number];
+export const TOY_RECIPES = TOY_RECIPE_IDS;
+export type ToyRecipe = ToyRecipeId;
 
 export interface ToyCommonConfig {
   readonly dataset: ToyDatasetName;
@@ -121,102 +108,18 @@ export type ToyRecipeConfig = GanRecipeConfig | DiffusionGanRecipeConfig | Ddgan
 export type ToyRecipeConfigOf<R extends ToyRecipe> = Extract<ToyRecipeConfig, { recipe: R }>;
 
 /**
- * Defaults for 25 Gaussians: 3 hidden layers × 128 (ReLU in G, leaky ReLU in D), batch 256,
- * and an EMA of G (0.999) for every recipe, so that the comparison is about the objectives.
- * What they reach is measured by `npm run bench:modes` (README, "Mode-coverage benchmark").
- * Choices measured at 2,000–12,000 iterations on 25 Gaussians (seed 0, modes / high-quality
- * share of 2,500 EMA samples):
- *  - G's hidden layers use ReLU. Every recipe gained from it, the one-shot generators most:
- *    at 6,000 iterations Diffusion-GAN 25 / 74 % (leaky ReLU: 23 / 42 %), the GAN 23 / 69 %
- *    (20 / 18 %); DD-GAN T = 4 reached 88 % at 3,000 (81 %). The slopes of a leaky-ReLU
- *    MLP never vanish, so squeezing a patch of the 2-D latent plane into one 3-std disk takes
- *    large weights; ReLU units switch off, G learns nearly flat pieces that land inside the
- *    disks, and the samples between modes shrink to the narrow seams. Diffusion-GAN kept rising: 85 / 88 / 91 % at 8,000 /
- *    10,000 / 12,000, which is why the benchmark's budget is 12,000 iterations.
- *  - Tried on the leaky-ReLU Diffusion-GAN at 6,000 iterations, none of which moved it far
- *    from 23 / 42 %: decaying both learning rates linearly to 0 over the second half 23 / 42 %,
- *    batch 1024 25 / 45 %, EMA 0.9995 23 / 38 %, uniform instead of priority steps 23 / 38 %,
- *    T_max 100 23 / 36 %, no EMA with the decay 23 / 44 %.
- *  - GAN and Diffusion-GAN discriminators see raw points. With random Fourier features
- *    (1 cycle per data unit) D told real from fake so easily that the GAN collapsed onto one
- *    mode, and Diffusion-GAN's r_d stayed above any target, its T ran to T_max and its
- *    samples spread between the modes (14 modes, 2 % high quality); with 0.25 cycles it
- *    collapsed onto 2 modes. On raw points both cover 15–25 modes.
- *  - Diffusion-GAN's d_target is 0.3: a raw-point D's r_d sits between 0.3 and 0.5, so at
- *    the images' 0.6 the adaptive T never left T_min.
- *  - Diffusion-GAN variants with a leaky-ReLU G at 6,000 iterations: those defaults 23 / 38 %
- *    (T at T_max = 500 from about 3,000 on; with the ReLU G, T rises to ≈ 70 by 2,000 and
- *    is back at T_min by 4,500); σ = 0.25 instead of 0.05 (five times the noise) 22 / 44 %;
- *    lr 2e-3 for both 19 / 46 %; at 3,000:
- *    lr_G 2e-4 21 / 14 % (defaults 25 / 25 %); at 2,000: R1 γ = 0.1 21 / 6 %, γ = 1 18 / 2 %
- *    (defaults 21 / 18 %); D on 0.25-cycle Fourier features with σ = 0.5: one mode from
- *    1,000 on, even with T at T_max. Without the EMA of G it loses 10–17 points. Wider or
- *    deeper networks trade modes for precision: 256-unit layers 22 / 52 %, 4 layers 15 / 53 %;
- *    a latent of 8 instead of 2: 20 / 31 %; 16 with 256-unit G collapsed (T stayed at T_min).
- *    dataScale does not touch the vanilla GAN (its layers work in data units).
- *  - DD-GAN trains at lr 2e-3 (72 % high-quality samples at 4,000 iterations, against 67 %
- *    at 1e-3 and 51 % at 5e-4); decaying it to 0 over the second half of a run did not help.
- *  - DD-GAN's pair discriminator sees Fourier features of 0.25 cycles per data unit. Share
- *    of high-quality samples at 1,000 / 2,000 / 3,000 iterations (seed 0, all 25 modes
- *    covered from 2,000 on): 1 cycle 37 / 59 / 70 %, 2 cycles 10 / 20 % (stopped), 0.5
- *    cycles 57 / 72 / 77 %, 0.35 cycles 63 / 75 / 81 %, 0.25 cycles 66 / 78 / 81 %, raw
- *    points 9 / 51 % (stopped). Halving G's frequencies as well changed nothing (78 % at
- *    3,000). Without the EMA of G the same runs lose 8–15 points.
+ * A recipe's config: the shared toy defaults, the recipe's own (src/shared/recipes.ts; the
+ * measurements behind them are in BENCHMARKS.md, "Toy lab: tuning the recipes"), then
+ * `overrides`. Frozen.
  */
 export function defaultToyConfig<R extends ToyRecipe>(
   recipe: R,
   overrides: Partial<Omit<ToyRecipeConfigOf<R>, 'recipe'>> = {},
 ): ToyRecipeConfigOf<R> {
-  const common: ToyCommonConfig = {
-    dataset: 'grid25',
-    seed: 0,
-    batch: 256,
-    nz: 2,
-    hiddenG: 128,
-    layersG: 3,
-    activationG: 'relu',
-    hiddenD: 128,
-    layersD: 3,
-    activationD: 'leakyRelu',
-    lrG: 1e-3,
-    lrD: 1e-3,
-    beta1: 0.5,
-    beta2: 0.9,
-    r1Gamma: 0,
-    r1Every: 4,
-    dataScale: 0.25,
-    emaDecay: 0.999,
-    fourierFeatures: 32,
-    fourierD: 1,
-    fourierG: 1,
-  };
-  let cfg: ToyRecipeConfig;
-  switch (recipe) {
-    case 'gan':
-      cfg = { ...common, recipe: 'gan', fourierD: 0 };
-      break;
-    case 'diffusion-gan':
-      cfg = {
-        ...common,
-        recipe: 'diffusion-gan',
-        fourierD: 0,
-        noiseStd: 0.05,
-        tMin: 5,
-        tMax: 500,
-        target: 0.3,
-        delta: 0.01,
-        adaptEvery: 4,
-        pInit: 0,
-        tDist: 'priority',
-        cleanShare: 0.5,
-      };
-      break;
-    case 'ddgan':
-      cfg = { ...common, recipe: 'ddgan', T: 4, tEmbedDim: 16, nz: 2, skip: true, dataScale: 4, lrG: 2e-3, lrD: 2e-3, fourierD: 0.25 };
-      break;
-    default:
-      throw new Error(`unknown toy recipe "${recipe as string}"; use one of ${TOY_RECIPES.join(', ')}`);
+  if (!Object.prototype.hasOwnProperty.call(TOY_RECIPE_DEFAULTS, recipe)) {
+    throw new Error(`unknown toy recipe "${recipe as string}"; use one of ${TOY_RECIPES.join(', ')}`);
   }
+  const cfg = { ...TOY_COMMON_DEFAULTS, recipe, ...TOY_RECIPE_DEFAULTS[recipe] } as ToyRecipeConfig;
   return Object.freeze({ ...cfg, ...overrides }) as ToyRecipeConfigOf<R>;
 }
 
@@ -280,10 +183,8 @@ export interface ToyTrainerStateJson {
   readonly optGSteps: number;
   readonly optDSteps: number;
   /** Diffusion-GAN's adaptive-T state; null for the other recipes. */
-  readonly adaptive: { p: number; T: number; rdSum: number; rdCount: number; rd: number } | null;
+  readonly adaptive: AdaptiveTStateJson | null;
 }
-
-type DInputs = tf.Tensor[];
 
 /** A trainer for any toy recipe; build one with `createToyTrainer`. */
 export abstract class ToyTrainer<C extends ToyRecipeConfig = ToyRecipeConfig> {
@@ -299,9 +200,9 @@ export abstract class ToyTrainer<C extends ToyRecipeConfig = ToyRecipeConfig> {
     readonly D: Network,
   ) {
     this.rng = new Rng(config.seed);
-    const adam = (lr: number) => ({ lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8 });
-    this.optG = new Adam(G.params, adam(config.lrG));
-    this.optD = new Adam(D.params, adam(config.lrD));
+    const { optG, optD } = ganOptimizers(G, D, config);
+    this.optG = optG;
+    this.optD = optD;
     this.Gema = config.emaDecay > 0 ? G.clone() : null;
   }
 
@@ -324,104 +225,30 @@ export abstract class ToyTrainer<C extends ToyRecipeConfig = ToyRecipeConfig> {
   }
 
   /** D's real and fake inputs for the D step (fakes need no gradient to G). */
-  protected abstract discriminatorInputs(): { real: DInputs; fake: DInputs };
-  /** D's logits on fresh fakes, differentiable w.r.t. G (called inside the G step's tape). */
-  protected abstract generatorLogits(): { run: () => tf.Tensor1D };
-  /** Hook after the D step with D's logits on the reals (Diffusion-GAN's r_d). */
-  protected onRealLogits(_dReal: Float32Array | null): void {}
-  /** Per-iteration extras for the stats. */
-  protected abstract extraStats(): Record<string, unknown>;
-  protected abstract wantsRealLogits(): boolean;
+  protected abstract discriminatorInputs(): DiscriminatorBatch;
+  /** Draws the G step's randomness; returns D's fake inputs as a function of G (run on the tape). */
+  protected abstract generatorFakes(): () => tf.Tensor[];
+  /**
+   * After the iteration count went up: Σ sign(D(real)) of the D step over `realCount`
+   * logits (Diffusion-GAN's r_d). Returns the recipe's extra statistics.
+   */
+  protected abstract afterStep(realSignSum: number, realCount: number): Record<string, unknown>;
 
   /** One D update and one G update. Resolves with plain-number statistics. */
   async step(): Promise<ToyStepStats> {
     const t0 = performance.now();
-    const { r1Gamma, r1Every, batch } = this.config;
-    const doR1 = r1Gamma > 0 && this.iteration % r1Every === 0;
-    const D = this.D;
-    const G = this.G;
-
-    // 1. discriminator
-    const dOut = tf.tidy(() => {
-      const { real, fake } = this.discriminatorInputs();
-      let r1: tf.Scalar = tf.scalar(NaN);
-      let realLogits: tf.Tensor1D = tf.zeros([batch]);
-      let fakeLogits: tf.Tensor1D = tf.zeros([batch]);
-      // one pass over reals and fakes together: half the kernel launches of two passes
-      const both = real.map((r, i) => tf.concat([r, fake[i]], 0));
-      const { value, grads } = tf.variableGrads(() => {
-        const [dReal, dFake] = tf.split(D.apply(...both), 2) as tf.Tensor1D[];
-        let loss = tf.softplus(dReal.neg()).mean().add(tf.softplus(dFake).mean());
-        if (doR1) {
-          const gradReal = tf.grad((x: tf.Tensor) => D.apply(x, ...real.slice(1)).sum())(real[0]);
-          const penalty = gradReal.square().sum(1).mean();
-          r1 = tf.keep(penalty) as tf.Scalar;
-          loss = loss.add(penalty.mul((r1Gamma / 2) * r1Every));
-        }
-        realLogits = tf.keep(dReal);
-        fakeLogits = tf.keep(dFake);
-        return loss as tf.Scalar;
-      }, D.params.list());
-      this.optD.apply(byName(D, grads));
-      const out = {
-        lossD: value,
-        r1,
-        realLogits,
-        dReal: realLogits.mean(),
-        dFake: fakeLogits.mean(),
-        pReal: tf.sigmoid(realLogits).mean(),
-        pFake: tf.sigmoid(fakeLogits).mean(),
-      };
-      fakeLogits.dispose(); // kept out of the tape's scope above, so tidy would not free it
-      return out;
-    });
-
-    // 2. generator
-    const lossG = tf.tidy(() => {
-      const { run } = this.generatorLogits();
-      const { value, grads } = tf.variableGrads(() => tf.softplus(run().neg()).mean() as tf.Scalar, G.params.list());
-      this.optG.apply(byName(G, grads));
-      return value;
-    });
-
-    // 3. EMA
-    if (this.Gema) {
-      const decay = Math.min(this.config.emaDecay, (1 + this.iteration) / (10 + this.iteration));
-      tf.tidy(() => {
-        for (const [name, v] of this.Gema!.params.vars) {
-          v.assign(v.mul(decay).add(G.params.vars.get(name)!.mul(1 - decay)));
-        }
-      });
-    }
-
-    const scalars = [dOut.lossD, lossG, dOut.dReal, dOut.dFake, dOut.pReal, dOut.pFake, dOut.r1];
-    const [values, realLogits] = await Promise.all([
-      Promise.all(scalars.map((t) => t.data())),
-      this.wantsRealLogits() ? (dOut.realLogits.data() as Promise<Float32Array>) : Promise.resolve(null),
-    ]);
-    scalars.forEach((t) => t.dispose());
-    dOut.realLogits.dispose();
-    const [lossD, lossGv, dReal, dFake, pReal, pFake, r1] = values.map((v) => v[0]);
+    const { r1Gamma, r1Every, emaDecay, recipe } = this.config;
+    const v = await ganStep(
+      this,
+      { discriminatorBatch: () => this.discriminatorInputs(), generatorFakes: () => this.generatorFakes() },
+      // one D pass over reals and fakes together: half the kernel launches of two passes
+      { iteration: this.iteration, r1Gamma, r1Every, emaDecay, jointPass: true, probabilities: true },
+    );
     const iteration = ++this.iteration;
-    this.onRealLogits(realLogits);
-    const stats = {
-      recipe: this.config.recipe,
-      iteration,
-      lossD,
-      lossG: lossGv,
-      dReal,
-      dFake,
-      pReal,
-      pFake,
-      r1,
-      ms: performance.now() - t0,
-      ...this.extraStats(),
-    } as ToyStepStats;
-    for (const key of ['lossD', 'lossG', 'dReal', 'dFake'] as const) {
-      if (!Number.isFinite(stats[key])) {
-        throw new TrainingDiverged(`toy ${this.config.recipe} diverged at iteration ${iteration}: ${key} is ${stats[key]}`, iteration);
-      }
-    }
+    const extra = this.afterStep(v.realSignSum, v.realCount);
+    const { lossD, lossG, dReal, dFake, pReal, pFake, r1 } = v;
+    const stats = { recipe, iteration, lossD, lossG, dReal, dFake, pReal, pFake, r1, ms: performance.now() - t0, ...extra } as ToyStepStats;
+    checkFinite(`toy ${recipe}`, iteration, { lossD, lossG, dReal, dFake });
     return stats;
   }
 
@@ -430,6 +257,15 @@ export abstract class ToyTrainer<C extends ToyRecipeConfig = ToyRecipeConfig> {
 
   protected generatorFor(opts?: ToySampleOptions): Network {
     return (opts?.ema ?? true) && this.Gema ? this.Gema : this.G;
+  }
+
+  /** n points from a one-shot generator G(z), z from `rng`. */
+  protected async sampleOneShot(n: number, rng: Rng, opts?: ToySampleOptions): Promise<ToySample> {
+    const G = this.generatorFor(opts);
+    const x = tf.tidy(() => G.apply(tf.tensor2d(rng.normalArray(n * this.config.nz), [n, this.config.nz])));
+    const points = await toData(x, this.config.dataScale);
+    x.dispose();
+    return { points, n, trajectory: null };
   }
 
   /** Plain-JSON part of the resumable state (the config included). */
@@ -495,15 +331,6 @@ export abstract class ToyTrainer<C extends ToyRecipeConfig = ToyRecipeConfig> {
   }
 }
 
-function byName(net: Network, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
-  for (const [pname, v] of net.params.vars) {
-    const g = grads[v.name];
-    if (g) out.set(pname, g);
-  }
-  return out;
-}
-
 async function toData(x: tf.Tensor, scale: number): Promise<Float32Array> {
   const scaled = tf.tidy(() => x.div(scale));
   const out = (await scaled.data()) as Float32Array;
@@ -531,32 +358,24 @@ export class GanToyTrainer extends ToyTrainer<GanRecipeConfig> {
     super(config, Network.create(gCfg, config.seed * 2 + 1), Network.create(dCfg, config.seed * 2 + 2));
   }
 
-  protected discriminatorInputs(): { real: DInputs; fake: DInputs } {
+  protected discriminatorInputs(): DiscriminatorBatch {
     const n = this.config.batch;
     const real = this.realBatch(n);
     const fake = this.G.apply(this.latent(n));
     return { real: [real], fake: [fake] };
   }
 
-  protected generatorLogits(): { run: () => tf.Tensor1D } {
+  protected generatorFakes(): () => tf.Tensor[] {
     const z = this.latent(this.config.batch);
-    return { run: () => this.D.apply(this.G.apply(z)) as tf.Tensor1D };
+    return () => [this.G.apply(z)];
   }
 
-  protected extraStats(): Record<string, unknown> {
+  protected afterStep(): Record<string, unknown> {
     return {};
   }
 
-  protected wantsRealLogits(): boolean {
-    return false;
-  }
-
-  async sample(n: number, rng: Rng, opts?: ToySampleOptions): Promise<ToySample> {
-    const G = this.generatorFor(opts);
-    const x = tf.tidy(() => G.apply(tf.tensor2d(rng.normalArray(n * this.config.nz), [n, this.config.nz])));
-    const points = await toData(x, this.config.dataScale);
-    x.dispose();
-    return { points, n, trajectory: null };
+  sample(n: number, rng: Rng, opts?: ToySampleOptions): Promise<ToySample> {
+    return this.sampleOneShot(n, rng, opts);
   }
 }
 
@@ -564,12 +383,7 @@ export class GanToyTrainer extends ToyTrainer<GanRecipeConfig> {
 // Diffusion-GAN
 
 export class DiffusionGanToyTrainer extends ToyTrainer<DiffusionGanRecipeConfig> {
-  private adaptive: AdaptiveTState;
-  private schedule: DiffusionGanSchedule;
-  private rdSum = 0;
-  private rdCount = 0;
-  private rd = NaN;
-  private adapted = false;
+  private readonly adaptive: AdaptiveT;
 
   constructor(config: DiffusionGanRecipeConfig) {
     if (!(config.tMin >= 1 && config.tMax >= config.tMin)) {
@@ -583,95 +397,60 @@ export class DiffusionGanToyTrainer extends ToyTrainer<DiffusionGanRecipeConfig>
       ...mlpShape(config, 'D'),
     };
     super(config, Network.create(gCfg, config.seed * 2 + 1), Network.create(dCfg, config.seed * 2 + 2));
-    this.adaptive = { p: config.pInit, T: tFromP(config.pInit, config) };
-    this.schedule = diffusionGanSchedule(this.adaptive.T);
+    this.adaptive = new AdaptiveT(config);
   }
 
   /** The current adaptive state (T, p) and the last r_d. */
   get diffusion(): { T: number; p: number; rd: number } {
-    return { T: this.adaptive.T, p: this.adaptive.p, rd: this.rd };
+    return { T: this.adaptive.T, p: this.adaptive.p, rd: this.adaptive.rd };
   }
 
   private steps(n: number): tf.Tensor1D {
-    const c = this.config;
-    return tf.tensor1d(sampleDiffusionSteps(this.adaptive.T, n, c.tDist, c.cleanShare, this.rng), 'int32');
+    return tf.tensor1d(this.adaptive.drawSteps(n, this.rng), 'int32');
   }
 
   /** y = √ᾱ_t x + √(1−ᾱ_t) σ ε (differentiable in x). */
-  private diffuse(x: tf.Tensor2D, t: tf.Tensor1D, eps: tf.Tensor2D): tf.Tensor2D {
-    const s = this.schedule;
-    const a = tf.gather(tf.tensor1d(Array.from(s.sqrtAlphaBars), 'float32'), t).reshape([-1, 1]);
-    const b = tf.gather(tf.tensor1d(Array.from(s.sqrtOneMinusAlphaBars), 'float32'), t).reshape([-1, 1]);
-    return x.mul(a).add(b.mul(eps).mul(this.config.noiseStd)) as tf.Tensor2D;
+  private diffuse(x: tf.Tensor, t: tf.Tensor1D, eps: tf.Tensor2D): tf.Tensor2D {
+    return diffuse(this.adaptive.schedule, x, t, eps, this.config.noiseStd) as tf.Tensor2D;
   }
 
-  protected discriminatorInputs(): { real: DInputs; fake: DInputs } {
+  protected discriminatorInputs(): DiscriminatorBatch {
     const n = this.config.batch;
     const x = this.realBatch(n);
     const tReal = this.steps(n);
     const yReal = this.diffuse(x, tReal, this.noise(n));
-    const xFake = this.G.apply(this.latent(n)) as tf.Tensor2D;
+    const xFake = this.G.apply(this.latent(n));
     const tFake = this.steps(n);
     const yFake = this.diffuse(xFake, tFake, this.noise(n));
     return { real: [yReal, tReal], fake: [yFake, tFake] };
   }
 
-  protected generatorLogits(): { run: () => tf.Tensor1D } {
+  protected generatorFakes(): () => tf.Tensor[] {
     const n = this.config.batch;
     const z = this.latent(n);
     const t = this.steps(n);
     const eps = this.noise(n);
-    return { run: () => this.D.apply(this.diffuse(this.G.apply(z) as tf.Tensor2D, t, eps), t) as tf.Tensor1D };
+    return () => [this.diffuse(this.G.apply(z), t, eps), t];
   }
 
-  protected wantsRealLogits(): boolean {
-    return true;
+  protected afterStep(realSignSum: number, realCount: number): Record<string, unknown> {
+    const a = this.adaptive;
+    a.observe(realSignSum, realCount, this.iteration);
+    return { T: a.T, p: a.p, rd: a.rd, adapted: a.adapted };
   }
 
-  protected onRealLogits(dReal: Float32Array | null): void {
-    this.adapted = false;
-    if (!dReal) return;
-    for (const v of dReal) this.rdSum += Math.sign(v);
-    this.rdCount += dReal.length;
-    if (this.iteration % this.config.adaptEvery === 0) {
-      this.rd = this.rdSum / this.rdCount;
-      const next = adaptT(this.adaptive, this.rd, this.config);
-      if (next.T !== this.adaptive.T) this.schedule = diffusionGanSchedule(next.T);
-      this.adaptive = next;
-      this.rdSum = 0;
-      this.rdCount = 0;
-      this.adapted = true;
-    }
-  }
-
-  protected extraStats(): Record<string, unknown> {
-    return { T: this.adaptive.T, p: this.adaptive.p, rd: this.rd, adapted: this.adapted };
-  }
-
-  async sample(n: number, rng: Rng, opts?: ToySampleOptions): Promise<ToySample> {
-    const G = this.generatorFor(opts);
-    const x = tf.tidy(() => G.apply(tf.tensor2d(rng.normalArray(n * this.config.nz), [n, this.config.nz])));
-    const points = await toData(x, this.config.dataScale);
-    x.dispose();
-    return { points, n, trajectory: null };
+  sample(n: number, rng: Rng, opts?: ToySampleOptions): Promise<ToySample> {
+    return this.sampleOneShot(n, rng, opts);
   }
 
   stateJson(): ToyTrainerStateJson {
-    return {
-      ...super.stateJson(),
-      adaptive: { p: this.adaptive.p, T: this.adaptive.T, rdSum: this.rdSum, rdCount: this.rdCount, rd: this.rd },
-    };
+    return { ...super.stateJson(), adaptive: this.adaptive.toJson() };
   }
 
   loadState(json: ToyTrainerStateJson, tensors: Record<string, tf.Tensor>): void {
     super.loadState(json, tensors);
     if (!json.adaptive) throw new Error('the saved Diffusion-GAN state has no adaptive-T part');
-    const a = json.adaptive;
-    this.adaptive = { p: a.p, T: a.T };
-    this.schedule = diffusionGanSchedule(a.T);
-    this.rdSum = a.rdSum;
-    this.rdCount = a.rdCount;
-    this.rd = a.rd ?? NaN;
+    this.adaptive.load(json.adaptive);
   }
 }
 
@@ -705,33 +484,23 @@ export class DdganToyTrainer extends ToyTrainer<DdganRecipeConfig> {
     return tf.tensor1d(Array.from({ length: n }, () => 1 + this.rng.int(this.config.T)), 'int32');
   }
 
-  /** A real pair and the generator's fake x′_{k−1} for the same x_k. */
-  private pairs(n: number): { xPrev: tf.Tensor2D; xK: tf.Tensor2D; k: tf.Tensor1D; fakePrev: () => tf.Tensor2D } {
-    const x0 = this.realBatch(n);
-    const k = this.steps(n);
-    const [xPrev, xK] = qSamplePairs(this.schedule, x0, k, this.noise(n), this.noise(n)) as [tf.Tensor2D, tf.Tensor2D];
-    const z = this.latent(n);
-    const postNoise = this.noise(n);
-    const fakePrev = () =>
-      samplePosterior(this.schedule, this.G.apply(xK, k, z), xK, k, postNoise) as tf.Tensor2D;
-    return { xPrev, xK, k, fakePrev };
+  /** A real pair and the generator's randomness for its fake (`drawTrainingPair`). */
+  private pair(n: number): DdganTrainingDraw {
+    return drawTrainingPair(this.schedule, this.realBatch(n), this.steps(n), this.config.nz, this.rng);
   }
 
-  protected discriminatorInputs(): { real: DInputs; fake: DInputs } {
-    const { xPrev, xK, k, fakePrev } = this.pairs(this.config.batch);
-    return { real: [xPrev, xK, k], fake: [fakePrev(), xK, k] };
+  protected discriminatorInputs(): DiscriminatorBatch {
+    const draw = this.pair(this.config.batch);
+    const { xPrev, xK, k } = draw;
+    return { real: [xPrev, xK, k], fake: [fakePrev(this.schedule, this.G, draw), xK, k] };
   }
 
-  protected generatorLogits(): { run: () => tf.Tensor1D } {
-    const { xK, k, fakePrev } = this.pairs(this.config.batch);
-    return { run: () => this.D.apply(fakePrev(), xK, k) as tf.Tensor1D };
+  protected generatorFakes(): () => tf.Tensor[] {
+    const draw = this.pair(this.config.batch);
+    return () => [fakePrev(this.schedule, this.G, draw), draw.xK, draw.k];
   }
 
-  protected wantsRealLogits(): boolean {
-    return false;
-  }
-
-  protected extraStats(): Record<string, unknown> {
+  protected afterStep(): Record<string, unknown> {
     return { T: this.config.T };
   }
 
@@ -759,16 +528,22 @@ export class DdganToyTrainer extends ToyTrainer<DdganRecipeConfig> {
 
 // ---------------------------------------------------------------------------------------
 
+/**
+ * The toy recipes by id: how to build each one's trainer from its config. Adding a recipe:
+ * its plain description and defaults in src/shared/recipes.ts, its config type and trainer
+ * class here, one line below, and its entry in the recipe contract test.
+ */
+export const TOY_TRAINERS: { readonly [R in ToyRecipe]: (config: ToyRecipeConfigOf<R>) => ToyTrainer } = {
+  gan: (config) => new GanToyTrainer(config),
+  'diffusion-gan': (config) => new DiffusionGanToyTrainer(config),
+  ddgan: (config) => new DdganToyTrainer(config),
+};
+
 /** A fresh trainer for a recipe config (deterministic in `config.seed`). */
 export function createToyTrainer(config: ToyRecipeConfig): ToyTrainer {
-  switch (config.recipe) {
-    case 'gan':
-      return new GanToyTrainer(config);
-    case 'diffusion-gan':
-      return new DiffusionGanToyTrainer(config);
-    case 'ddgan':
-      return new DdganToyTrainer(config);
-  }
+  const create = TOY_TRAINERS[config.recipe] as ((c: ToyRecipeConfig) => ToyTrainer) | undefined;
+  if (!create) throw new Error(`unknown toy recipe "${String(config.recipe)}"; use one of ${TOY_RECIPES.join(', ')}`);
+  return create(config);
 }
 
 /** Rebuilds a trainer from a saved state (config included), ready to take the next step. */

@@ -8,6 +8,7 @@ import { Network } from '../models/network';
 import type { ClassifierConfig } from '../models/classifier';
 import { batchTensor, randomIndices, type ImageDataset } from '../data/dataset';
 import { Adam } from './adam';
+import { gradsByName } from './ema';
 
 export interface ClassifierTrainConfig {
   readonly batch: number;
@@ -47,8 +48,7 @@ export class ClassifierTrainer {
         logits = tf.keep(this.net.apply(x));
         return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
       }, this.net.params.list());
-      const named = new Map<string, tf.Tensor>();
-      for (const [name, v] of this.net.params.vars) if (grads[v.name]) named.set(name, grads[v.name]);
+      const named = gradsByName(this.net, grads);
       this.opt.apply(named, lr);
       const correct = logits.argMax(1).equal(tf.tensor1d(labels, 'int32')).cast('float32').mean();
       logits.dispose(); // kept out of variableGrads' scope, so tidy would not free it

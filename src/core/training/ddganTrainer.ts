@@ -1,25 +1,23 @@
 /**
  * DD-GAN training (DESIGN §2.2; official `train_ddgan.py`), one iteration at a time.
  *
- * Per iteration (the loop, R1, EMA and the resumable state are shared: ./imageGan.ts):
+ * Per iteration (the GAN step of ./ganStep.ts: D step with lazy R1, G step, EMA):
  *   1. D step. Real pair (x_{k−1}, x_k) from `qSamplePairs`; fake x′_{k−1} from the posterior
- *      with the generator's x̂₀ = G(x_k, k, z). Loss softplus(−D(real)) + softplus(D(fake)),
- *      plus R1 = γ/2 · E‖∇_{x_{k−1}} D(real)‖² every `r1Every` iterations (lazy: scaled
- *      by `r1Every`, as in StyleGAN2).
+ *      with the generator's x̂₀ = G(x_k, k, z); R1 is taken w.r.t. x_{k−1}.
  *   2. G step on a fresh pair: loss softplus(−D(x′_{k−1}, x_k, k)).
- *   3. EMA of the generator with a warmed-up decay min(emaDecay, (1+i)/(10+i)).
  *
  * All randomness (batch indices, flips, k, noise, z) comes from one Rng whose state is part
  * of the training state, so a resumed run takes the same next step bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
-import { randn } from '../rng';
-import { Network } from '../models/network';
+import { randn, type Rng } from '../rng';
+import type { Network } from '../models/network';
 import type { GeneratorConfig } from '../models/generator';
 import type { DiscriminatorConfig } from '../models/discriminator';
 import { qSamplePairs, samplePosterior } from '../diffusion/ddgan';
+import type { DdganSchedule } from '../diffusion/schedule';
 import type { ImageDataset } from '../data/dataset';
-import { ImageGanTrainerBase, defaultImageGanTrainConfig, type DiscriminatorBatch, type ImageGanTrainConfig } from './imageGan';
+import { ImageGanTrainerBase, defaultImageGanTrainConfig, freshGanNetworks, type DiscriminatorBatch, type ImageGanTrainConfig } from './imageGan';
 
 export { TrainingDiverged, type TrainStepStats } from './imageGan';
 
@@ -40,6 +38,33 @@ export function checkStepWeights(weights: readonly number[], T: number): void {
   if (!weights.every((w) => Number.isFinite(w) && w >= 0) || !weights.some((w) => w > 0)) {
     throw new RangeError(`step weights must be non-negative numbers with at least one above 0, got ${weights.join(', ')}`);
   }
+}
+
+/** One DD-GAN training draw for a batch x₀ and its steps k (images or 2-D points). */
+export interface DdganTrainingDraw {
+  readonly xPrev: tf.Tensor;
+  readonly xK: tf.Tensor;
+  readonly k: tf.Tensor1D;
+  readonly z: tf.Tensor2D;
+  /** The posterior noise of the fake x′_{k−1}. */
+  readonly postNoise: tf.Tensor;
+}
+
+/**
+ * The real pair (x_{k−1}, x_k) from `qSamplePairs`, then the generator's z (`nz` wide) and
+ * the posterior noise, drawn from `rng` in this order.
+ */
+export function drawTrainingPair(schedule: DdganSchedule, x0: tf.Tensor, k: tf.Tensor1D, nz: number, rng: Rng): DdganTrainingDraw {
+  const shape = x0.shape;
+  const [xPrev, xK] = qSamplePairs(schedule, x0, k, randn(shape, rng), randn(shape, rng));
+  const z = randn([shape[0], nz], rng) as tf.Tensor2D;
+  const postNoise = randn(shape, rng);
+  return { xPrev, xK, k, z, postNoise };
+}
+
+/** The fake x′_{k−1} ~ q(x_{k−1} | x_k, x̂₀) with the generator's x̂₀ = G(x_k, k, z). */
+export function fakePrev(schedule: DdganSchedule, G: Network, d: DdganTrainingDraw): tf.Tensor {
+  return samplePosterior(schedule, G.apply(d.xK, d.k, d.z), d.xK, d.k, d.postNoise);
 }
 
 export function defaultTrainConfig(overrides: Partial<DdganTrainConfig> = {}): DdganTrainConfig {
@@ -66,9 +91,7 @@ export class DdganTrainer extends ImageGanTrainerBase<DdganTrainConfig, Discrimi
     data: ImageDataset,
     config: DdganTrainConfig,
   ): DdganTrainer {
-    const G = Network.create(gConfig, config.seed * 2 + 1);
-    const D = Network.create(dConfig, config.seed * 2 + 2);
-    const Gema = G.clone();
+    const { G, D, Gema } = freshGanNetworks(gConfig, dConfig, config.seed);
     return new DdganTrainer(G, D, Gema, data, config);
   }
 
@@ -95,29 +118,16 @@ export class DdganTrainer extends ImageGanTrainerBase<DdganTrainConfig, Discrimi
     };
   }
 
-  /**
-   * One draw of a training pair and of the generator's randomness: x₀ from the data, k, the
-   * pair (x_{k−1}, x_k) from `qSamplePairs`, z and the posterior noise (in this order).
-   */
-  private drawPair(): { xPrev: tf.Tensor; xK: tf.Tensor; k: tf.Tensor1D; z: tf.Tensor2D; postNoise: tf.Tensor } {
-    const shape = this.imageShape();
-    const x0 = this.realBatch();
-    const k = this.randomSteps();
-    const [xPrev, xK] = qSamplePairs(this.schedule, x0, k, randn(shape, this.rng), randn(shape, this.rng));
-    const z = randn([this.config.batch, this.G.config.nz], this.rng) as tf.Tensor2D;
-    const postNoise = randn(shape, this.rng);
-    return { xPrev, xK, k, z, postNoise };
-  }
-
-  /** x′_{k−1} ~ q(x_{k−1} | x_k, x̂₀) with the generator's x̂₀ = G(x_k, k, z). */
-  private fakePrev(xK: tf.Tensor, k: tf.Tensor1D, z: tf.Tensor2D, postNoise: tf.Tensor): tf.Tensor {
-    return samplePosterior(this.schedule, this.G.apply(xK, k, z), xK, k, postNoise);
+  /** One draw of a training pair and of the generator's randomness (`drawTrainingPair`). */
+  private drawPair(): DdganTrainingDraw {
+    return drawTrainingPair(this.schedule, this.realBatch(), this.randomSteps(), this.G.config.nz, this.rng);
   }
 
   /** Real pair (x_{k−1}, x_k, k); fake x′_{k−1} with the same x_k and k. */
   protected discriminatorBatch(): DiscriminatorBatch {
-    const { xPrev, xK, k, z, postNoise } = this.drawPair();
-    const xPrevFake = tf.tidy(() => this.fakePrev(xK, k, z, postNoise));
+    const draw = this.drawPair();
+    const { xPrev, xK, k } = draw;
+    const xPrevFake = tf.tidy(() => fakePrev(this.schedule, this.G, draw));
     return { real: [xPrev, xK, k], fake: [xPrevFake, xK, k] };
   }
 
@@ -144,7 +154,7 @@ export class DdganTrainer extends ImageGanTrainerBase<DdganTrainConfig, Discrimi
 
   /** A fresh pair: D(x′_{k−1}, x_k, k), differentiable w.r.t. G. */
   protected generatorFakes(): () => tf.Tensor[] {
-    const { xK, k, z, postNoise } = this.drawPair();
-    return () => [this.fakePrev(xK, k, z, postNoise), xK, k];
+    const draw = this.drawPair();
+    return () => [fakePrev(this.schedule, this.G, draw), draw.xK, draw.k];
   }
 }

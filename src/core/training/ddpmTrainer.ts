@@ -11,7 +11,8 @@ import { batchTensor, randomIndices, type ImageDataset } from '../data/dataset';
 import { ddpmSchedule, type DdpmSchedule } from '../diffusion/ddpm';
 import { loadOneOptimizerState, oneOptimizerStateJson, oneOptimizerStateTensors, type OneOptimizerStateJson } from './trainerState';
 import { Adam } from './adam';
-import { TrainingDiverged } from './ddganTrainer';
+import { TrainingDiverged } from './ganStep';
+import { emaDecayAt, globalNorm, gradsByName, updateEma } from './ema';
 
 export interface DdpmTrainConfig {
   readonly batch: number;
@@ -76,19 +77,16 @@ export class DdpmTrainer {
       const xT = x0.mul(a).add(eps.mul(b));
       const tVec = tf.tensor1d(ts, 'int32');
       const { value, grads } = tf.variableGrads(() => this.net.apply(xT, tVec).sub(eps).square().mean() as tf.Scalar, this.net.params.list());
-      const named = new Map<string, tf.Tensor>();
-      for (const [name, v] of this.net.params.vars) if (grads[v.name]) named.set(name, grads[v.name]);
-      const gNorm = tf.addN([...named.values()].map((g) => g.square().sum())).sqrt();
+      const named = gradsByName(this.net, grads);
+      const gNorm = globalNorm(named);
       // clip by global norm: scale = min(1, clip / norm)
       const scale = tf.minimum(tf.scalar(1), tf.scalar(gradClip).div(gNorm.add(1e-12)));
       for (const [name, g] of named) named.set(name, g.mul(scale));
       this.opt.apply(named);
       return [value, gNorm];
     });
-    const decay = Math.min(this.config.emaDecay, (1 + this.iteration) / (10 + this.iteration));
-    tf.tidy(() => {
-      for (const [name, v] of this.netEma.params.vars) v.assign(v.mul(decay).add(this.net.params.vars.get(name)!.mul(1 - decay)));
-    });
+    const decay = emaDecayAt(this.config.emaDecay, this.iteration);
+    updateEma(this.netEma, this.net, decay);
     const [l, n] = await Promise.all([loss.data(), norm.data()]);
     tf.dispose([loss, norm]);
     const iteration = ++this.iteration;

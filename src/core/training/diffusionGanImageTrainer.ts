@@ -11,85 +11,53 @@
  *                   T_dg = T_min + round(p (T_max − T_min))
  *   t            -> t ∈ 0..T_dg, the diffusion step D's input went through (0 = clean)
  *   noiseStd     -> σ (`noise_std`): y = √ᾱ_t x + √(1 − ᾱ_t) σ ε, with the per-T_dg linear β
- *                   schedule of ../toy/diffusionGan.ts
+ *                   schedule of ../diffusion/diffusionGan.ts
  *   rd, target   -> r_d = E[sign(D(y_real))] and d_target (`ada_target`)
  *   p, delta     -> p (`diffusion.p`) and its step per update
  *
- * Per iteration (the loop, R1, EMA and the resumable state are shared: ./imageGan.ts):
+ * Per iteration (the GAN step of ./ganStep.ts: D step with lazy R1, G step, EMA; the
+ * resumable state is ./imageGan.ts's):
  *   1. The fake x is the DD-GAN chain: x_T ~ N(0, I); for k = T..1: x̂₀ = G(x_k, k, z_k),
  *      x_{k−1} ~ q(x_{k−1} | x_k, x̂₀) reparameterised with drawn noise (x̂₀ itself at k = 1).
  *   2. D step: y_real from a data batch, y_fake from a chain run without a tape (no gradient
  *      memory kept), each with its own t ~ 'priority' or 'uniform' over 1..T_dg (a share
- *      `cleanShare` at t = 0); D(y, t) with non-saturating losses and optional lazy R1 on
- *      y_real.
+ *      `cleanShare` at t = 0); R1 on y_real.
  *   3. G step: the chain on the tape, so the gradient reaches G through all T calls.
  *   4. Adaptive T: Σ sign(D(y_real)) is accumulated; every `adaptEvery` iterations
- *      r_d = its mean, p ← clip(p + sign(r_d − target)·Δ, 0, 1) (`adaptT`).
+ *      r_d = its mean, p ← clip(p + sign(r_d − target)·Δ, 0, 1) (`AdaptiveT`).
  *
- * Defaults for images: σ = 0.05, T_min 10, T_max 1000 (official defaults), target 0.6,
- * 'priority' steps, half of D's examples clean (as the toy recipe and the official code),
- * an update every 4 iterations with Δ = 0.01: p crosses 0 → 1 in 100 updates = 400
- * iterations, a few hundred, where the official Δ (batch·interval/(ada_kimg·1000) = 0.0013
- * at batch 32) would need thousands, far more than an in-tab fine-tune runs.
+ * Defaults for images: src/shared/recipes.ts (DIFFUSION_GAN_IMAGE_DEFAULTS).
  *
  * All randomness comes from the trainer's one Rng; the adaptive state is part of the
  * resumable state, so a resumed run takes the same next step bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
 import { randn } from '../rng';
-import { Network } from '../models/network';
+import type { Network } from '../models/network';
 import type { GeneratorConfig } from '../models/generator';
 import type { DiffusionGanDiscriminatorConfig } from '../models/discriminator';
-import { extract } from '../diffusion/ddgan';
-import { ddganPosteriorStep } from '../diffusion/samplers/ddganPosterior';
-import type { DdganSchedule } from '../diffusion/schedule';
+import { ddganChain, type ChainDraws, type ChainEdit } from '../diffusion/ddganSampler';
 import type { ImageDataset } from '../data/dataset';
-import {
-  adaptT,
-  diffusionGanSchedule,
-  sampleDiffusionSteps,
-  tFromP,
-  type AdaptiveTState,
-  type DiffusionGanSchedule,
-  type DiffusionGanSettings,
-} from '../toy/diffusionGan';
+import { AdaptiveT, diffuse, type DiffusionGanSettings } from '../diffusion/diffusionGan';
+import { DIFFUSION_GAN_IMAGE_DEFAULTS } from '../../shared/recipes';
 import {
   ImageGanTrainerBase,
   defaultImageGanTrainConfig,
+  freshGanNetworks,
   type DiscriminatorBatch,
   type ImageGanStateJson,
   type ImageGanTrainConfig,
   type TrainStepStats,
 } from './imageGan';
 
+export { ddganChain, type ChainDraws, type ChainEdit } from '../diffusion/ddganSampler';
+
 export interface DiffusionGanImageTrainConfig extends ImageGanTrainConfig, DiffusionGanSettings {
   readonly recipe: 'diffusion-gan';
 }
 
 export function defaultDiffusionGanTrainConfig(overrides: Partial<DiffusionGanImageTrainConfig> = {}): DiffusionGanImageTrainConfig {
-  return {
-    ...defaultImageGanTrainConfig(),
-    recipe: 'diffusion-gan',
-    noiseStd: 0.05,
-    tMin: 10,
-    tMax: 1000,
-    target: 0.6,
-    delta: 0.01,
-    adaptEvery: 4,
-    pInit: 0,
-    tDist: 'priority',
-    cleanShare: 0.5,
-    ...overrides,
-  };
-}
-
-/** The randomness of one run of the DD-GAN chain. */
-export interface ChainDraws {
-  readonly xT: tf.Tensor4D;
-  /** z_k for k = T, T−1, …, 1. */
-  readonly z: readonly tf.Tensor2D[];
-  /** The posterior noise for k = T, T−1, …, 2 (none at k = 1: that step is x̂₀). */
-  readonly noise: readonly tf.Tensor4D[];
+  return { ...defaultImageGanTrainConfig(), recipe: 'diffusion-gan', ...DIFFUSION_GAN_IMAGE_DEFAULTS, ...overrides };
 }
 
 /** The randomness of one batch of D's fake inputs: the chain, then t and ε of the diffusion. */
@@ -99,33 +67,8 @@ export interface FakeDraws {
   readonly eps: tf.Tensor4D;
 }
 
-/** Rewrites the generator's x̂₀ at step k (tests: scale or cut one step of the chain). */
-export type ChainEdit = (k: number, x0Pred: tf.Tensor4D) => tf.Tensor4D;
-
-/**
- * The DD-GAN sampling chain as one differentiable function of G: x_T, then for k = T..1
- * x̂₀ = G(x_k, k, z_k) and x_{k−1} = posterior sample (x̂₀ at k = 1), each step being the
- * DD-GAN sampler's own (samplers/ddganPosterior.ts). Under a tape the gradient reaches G
- * through every step.
- */
-export function ddganChain(G: Network<GeneratorConfig>, s: DdganSchedule, draws: ChainDraws, edit?: ChainEdit): tf.Tensor4D {
-  const batch = draws.xT.shape[0];
-  let x = draws.xT;
-  for (let k = s.T, i = 0; k >= 1; k--, i++) {
-    const kVec = tf.fill([batch], k, 'int32') as tf.Tensor1D;
-    let x0Pred = G.apply(x, kVec, draws.z[i]) as tf.Tensor4D;
-    if (edit) x0Pred = edit(k, x0Pred);
-    x = ddganPosteriorStep(s, x0Pred, k, x, { noise: draws.noise[i] }).prev as tf.Tensor4D;
-  }
-  return x;
-}
-
 export class DiffusionGanImageTrainer extends ImageGanTrainerBase<DiffusionGanImageTrainConfig, DiffusionGanDiscriminatorConfig> {
-  private adaptive: AdaptiveTState;
-  private diffusionSchedule: DiffusionGanSchedule;
-  private rdSum = 0;
-  private rdCount = 0;
-  private rd = NaN;
+  private readonly adaptive: AdaptiveT;
 
   constructor(
     G: Network<GeneratorConfig>,
@@ -136,33 +79,27 @@ export class DiffusionGanImageTrainer extends ImageGanTrainerBase<DiffusionGanIm
   ) {
     checkConfig(config, D.config, G.config);
     super(G, D, Gema, data, config);
-    this.adaptive = { p: config.pInit, T: tFromP(config.pInit, config) };
-    this.diffusionSchedule = diffusionGanSchedule(this.adaptive.T);
+    this.adaptive = new AdaptiveT(config);
   }
 
   /** Fresh networks; G and the EMA copy start identical. */
   static create(gConfig: GeneratorConfig, dConfig: DiffusionGanDiscriminatorConfig, data: ImageDataset, config: DiffusionGanImageTrainConfig): DiffusionGanImageTrainer {
-    const G = Network.create(gConfig, config.seed * 2 + 1);
-    const D = Network.create(dConfig, config.seed * 2 + 2);
-    return new DiffusionGanImageTrainer(G, D, G.clone(), data, config);
+    const { G, D, Gema } = freshGanNetworks(gConfig, dConfig, config.seed);
+    return new DiffusionGanImageTrainer(G, D, Gema, data, config);
   }
 
   /** The adaptive state: T_dg, p, and the last r_d (NaN before the first update). */
   get diffusion(): { T: number; p: number; rd: number } {
-    return { T: this.adaptive.T, p: this.adaptive.p, rd: this.rd };
+    return { T: this.adaptive.T, p: this.adaptive.p, rd: this.adaptive.rd };
   }
 
   private diffusionSteps(): tf.Tensor1D {
-    const c = this.config;
-    return tf.tensor1d(sampleDiffusionSteps(this.adaptive.T, c.batch, c.tDist, c.cleanShare, this.rng), 'int32');
+    return tf.tensor1d(this.adaptive.drawSteps(this.config.batch, this.rng), 'int32');
   }
 
   /** y = √ᾱ_t x + √(1−ᾱ_t) σ ε with the current T_dg's schedule (differentiable in x). */
   private diffuse(x: tf.Tensor4D, t: tf.Tensor1D, eps: tf.Tensor4D): tf.Tensor4D {
-    const s = this.diffusionSchedule;
-    return extract(s.sqrtAlphaBars, t, 4)
-      .mul(x)
-      .add(extract(s.sqrtOneMinusAlphaBars, t, 4).mul(eps).mul(this.config.noiseStd)) as tf.Tensor4D;
+    return diffuse(this.adaptive.schedule, x, t, eps, this.config.noiseStd) as tf.Tensor4D;
   }
 
   /** Draws one batch of fakes' randomness from the trainer's Rng (x_T, z_k and noise for k = T..1, t, ε). */
@@ -202,33 +139,18 @@ export class DiffusionGanImageTrainer extends ImageGanTrainerBase<DiffusionGanIm
   }
 
   protected afterStep(realSignSum: number, realCount: number): Partial<TrainStepStats> {
-    this.rdSum += realSignSum;
-    this.rdCount += realCount;
-    if (this.iteration % this.config.adaptEvery === 0) {
-      this.rd = this.rdSum / this.rdCount;
-      const next = adaptT(this.adaptive, this.rd, this.config);
-      if (next.T !== this.adaptive.T) this.diffusionSchedule = diffusionGanSchedule(next.T);
-      this.adaptive = next;
-      this.rdSum = 0;
-      this.rdCount = 0;
-    }
-    return { diffusionT: this.adaptive.T, p: this.adaptive.p, rd: this.rd };
+    this.adaptive.observe(realSignSum, realCount, this.iteration);
+    return { diffusionT: this.adaptive.T, p: this.adaptive.p, rd: this.adaptive.rd };
   }
 
   stateJson(): ImageGanStateJson {
-    const { p, T } = this.adaptive;
-    return { ...super.stateJson(), adaptive: { p, T, rdSum: this.rdSum, rdCount: this.rdCount, rd: Number.isFinite(this.rd) ? this.rd : null } };
+    return { ...super.stateJson(), adaptive: this.adaptive.toJson() };
   }
 
   loadState(json: ImageGanStateJson, tensors: Record<string, tf.Tensor>): void {
-    const a = json.adaptive;
-    if (!a) throw new Error('the saved Diffusion-GAN state has no adaptive-T part');
+    if (!json.adaptive) throw new Error('the saved Diffusion-GAN state has no adaptive-T part');
     super.loadState(json, tensors);
-    this.adaptive = { p: a.p, T: a.T };
-    this.diffusionSchedule = diffusionGanSchedule(a.T);
-    this.rdSum = a.rdSum;
-    this.rdCount = a.rdCount;
-    this.rd = a.rd ?? NaN;
+    this.adaptive.load(json.adaptive);
   }
 }
 

@@ -19,7 +19,8 @@ import { ddganNoiseLevels, ddpmNoiseLevel, noiseToLevel, type NoiseLevelSample }
 import { loadOneOptimizerState, oneOptimizerStateJson, oneOptimizerStateTensors, type OneOptimizerStateJson } from './trainerState';
 import { Adam } from './adam';
 import { shift } from './classifierTrainer';
-import { TrainingDiverged } from './ddganTrainer';
+import { TrainingDiverged } from './ganStep';
+import { gradsByName } from './ema';
 
 export interface NoisyClassifierTrainConfig {
   readonly batch: number;
@@ -118,8 +119,7 @@ export class NoisyClassifierTrainer {
         logits = tf.keep(this.net.apply(x, sigma));
         return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
       }, this.net.params.list());
-      const named = new Map<string, tf.Tensor>();
-      for (const [name, v] of this.net.params.vars) if (grads[v.name]) named.set(name, grads[v.name]);
+      const named = gradsByName(this.net, grads);
       this.opt.apply(named, lr);
       const correct = logits.argMax(1).equal(yTrue).cast('float32').mean();
       logits.dispose(); // kept out of variableGrads' scope, so tidy would not free it

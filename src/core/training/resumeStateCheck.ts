@@ -13,6 +13,7 @@ import { CheckpointError } from '../models/checkpoint';
 import { rngStateProblem } from '../rng';
 import type { ImageGanStateJson } from './imageGan';
 import type { OneOptimizerStateJson } from './trainerState';
+import { checkAugmentations } from '../../shared/augment';
 
 /** The parts of model.json a resume state is checked on. */
 export interface ResumeMeta {
@@ -81,6 +82,8 @@ function checkTrainConfig(meta: ResumeMeta): void {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(`trainConfig.${key} is ${show(v)}: it must be ${expects}`);
   }
+  const augment = checkAugmentations(c.augment);
+  if (typeof augment === 'string') fail(`trainConfig.${augment}`);
 }
 
 /** An image-GAN (DD-GAN or Diffusion-GAN recipe) resume state's JSON; returns its trainerState. */

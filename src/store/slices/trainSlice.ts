@@ -22,6 +22,7 @@ import { MODEL_FILE_EXTENSION, encodeModelFile, shippableFromResume } from '../.
 import { toSerializedError } from '../../worker/client';
 import type { SerializedError, TrainingData, TrainingInit, TrainingProgress, TrainingSettings } from '../../worker/protocol';
 import { DEFAULT_TRAINING_SETTINGS, settingProblem, settingsProblems, type NumericSetting } from '../../worker/trainingSettings';
+import { DEFAULT_TRAINING_RECIPE, objectiveNote } from '../../shared/recipes';
 import { MAX_PREVIEWS, appendCapped, appendSeriesRow, dataLabel, emptySeries, savedDataOf, savedSessionProblem, sliceSeries, type SavedData, type SavedSession } from '../sessions';
 import { webSessionLocks, type SessionLocks } from '../sessionLocks';
 import type { AppActions, PreviewFrame, TrainSeries, TrainSlice, UploadItem, UploadProblem, UploadSource } from '../types';
@@ -379,7 +380,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
     // one (sessions from before the choice are DD-GAN).
     const settings: TrainingSettings = {
       ...saved.settings,
-      recipe: saved.settings.recipe ?? 'ddgan',
+      recipe: saved.settings.recipe ?? DEFAULT_TRAINING_RECIPE,
       iterations: auto ? saved.settings.iterations : Math.max(saved.settings.iterations, s.train.settings.iterations),
     };
     patch({ settings, init: saved.init, settingErrors: {} });
@@ -522,8 +523,8 @@ export function trainActions(ctx: SliceContext): TrainActions {
       const errors: Partial<Record<NumericSetting, string>> = { ...t.settingErrors };
       const accepted: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(p)) {
-        if (key === 'recipe') {
-          accepted.recipe = value;
+        if (key === 'recipe' || key === 'augment') {
+          accepted[key] = value;
           continue;
         }
         const k = key as NumericSetting;
@@ -595,7 +596,7 @@ export function trainActions(ctx: SliceContext): TrainActions {
       const name = `${base}-ft${ck.iteration}`;
       const ship = shippableFromResume(ck.modelJson, ck.weights, {
         name,
-        description: `DD-GAN fine-tuned in the browser${t.run?.recipe === 'diffusion-gan' ? ' with the Diffusion-GAN objective' : ''} for ${ck.iteration} iterations on ${runData ? dataLabel(runData) : 'user data'}`,
+        description: `DD-GAN fine-tuned in the browser${objectiveNote(t.run?.recipe)} for ${ck.iteration} iterations on ${runData ? dataLabel(runData) : 'user data'}`,
         createdAt: env.now?.() ?? new Date().toISOString(),
       });
       return { filename: `${name}${MODEL_FILE_EXTENSION}`, bytes: encodeModelFile(ship.modelJson, ship.weights) };
