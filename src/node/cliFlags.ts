@@ -70,6 +70,8 @@ export const TRAIN_DDGAN_FLAGS = {
   ema: real({ min: 0, below: 1 }),
   'step-weights': listOf(real({ min: 0 })),
   augment: AUGMENT,
+  /** With --init: start D from the checkpoint's own when it fits ('base', the tab's way) or from random weights ('fresh'). */
+  'init-d': oneOf(['base', 'fresh'] as const),
   'g-base': [BASE_CHANNELS, 16],
   'd-base': [BASE_CHANNELS, 16],
   name: PATH,

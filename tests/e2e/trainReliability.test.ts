@@ -83,6 +83,16 @@ describe('fine-tune reliability (wasm)', () => {
     expect(await classOf(page, 'init-label-scratch')).toBe('on');
     expect(await classOf(page, 'init-label-finetune')).toBeNull();
     expect(await classOf(page, 'recipe-label-diffusion-gan')).toBe('on');
+    // Augmentation: off by default (the measured recipe), each choice shown as chosen.
+    expect(await page.getByTestId('augment').getAttribute('data-value')).toBe('none');
+    await page.getByTestId('augment-cutout').check();
+    await page.getByTestId('augment-color').check();
+    expect(await classOf(page, 'augment-label-cutout')).toBe('on');
+    expect(await classOf(page, 'augment-label-translation')).toBeNull();
+    expect(await page.getByTestId('augment').getAttribute('data-value')).toBe('color,cutout');
+    await page.getByTestId('augment-color').uncheck();
+    await page.getByTestId('augment-cutout').uncheck();
+    expect(await page.getByTestId('augment').getAttribute('data-value')).toBe('none');
     // MNIST: all ten digits, and how many images that is.
     for (let d = 0; d < 10; d++) expect(await page.getByTestId(`digit-${d}`).isChecked()).toBe(true);
     await page.waitForFunction(() => document.querySelector('[data-testid="selection-count"]')?.getAttribute('data-count') === '9000', undefined, { timeout: 30_000 });

@@ -83,6 +83,12 @@ describe('fine-tune settings: the command line and the tab', () => {
     expect(() => resolve(['--augment', 'flip'])).toThrow(/--augment.*color, translation, cutout, or none/);
   });
 
+  it('takes --init-d only with --init, before any backend starts', async () => {
+    const r = await train(['--data', 'mnist', '--init-d', 'fresh', '--out', path.join(tmp, 'no-init-d')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--init-d fresh: .*goes with --init/);
+  }, 60_000);
+
   it('refuses flags the tab has no setting for, and values outside the tab’s limits, naming the flag', () => {
     expect(() => resolve(['--T', '2'])).toThrow(new UsageError('--T 2: not with --init: the architecture (T included) is the --init checkpoint’s'));
     expect(() => resolve(['--g-base', '8'])).toThrow(/^--g-base 8: not with --init/);

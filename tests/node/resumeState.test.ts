@@ -21,6 +21,9 @@ import { DdpmTrainer, type DdpmTrainConfig } from '../../src/core/training/ddpmT
 import { checkAdamMoments, checkImageGanResumeMeta, checkOneOptimizerResumeMeta } from '../../src/core/training/resumeStateCheck';
 import { WEIGHTS_DIGEST_FIELD, loadCheckpointDir, readCheckpointFiles } from '../../src/node/checkpointDir';
 import { loadDataset } from '../../src/node/data';
+import { usableDiscriminator } from '../../src/worker/trainingSession';
+import { disposeCheckpoint } from '../../src/core/models/checkpoint';
+import type { GeneratorConfig } from '../../src/core/models/generator';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -93,6 +96,20 @@ describe('resume-state checks on model.json (no tensors needed)', () => {
     expect(bad((m) => (m.trainConfig.lrG = -1))).toBe('resume state: trainConfig.lrG is -1: it must be a number above 0');
     expect(bad((m) => (m.trainConfig.recipe = 'gan'))).toBe('resume state: trainConfig.recipe is "gan": this trainer knows ddgan and diffusion-gan');
     expect(bad((m) => delete m.networks.discriminator)).toMatch(/^resume state: a DD-GAN resume state holds the networks generator, discriminator, generatorEma; this one has generator, generatorEma/);
+  });
+
+  it('the shipped colour base carries its own discriminator, the one fine-tuning starts from, and it is the run’s', async () => {
+    const shipped = await loadCheckpointDir(path.join(root, 'public/models/emoji-ddgan-t4'));
+    const state = await loadCheckpointDir(path.join(root, 'training/emoji-ddgan-t4'));
+    try {
+      const G = shipped.networks.generator as Network<GeneratorConfig>;
+      const D = usableDiscriminator(shipped.networks.discriminator, G.config, 'ddgan');
+      expect(D).not.toBeNull();
+      for (const [name, v] of D!.params.vars) expect(Array.from(v.dataSync())).toEqual(Array.from(state.networks.discriminator.params.vars.get(name)!.dataSync()));
+    } finally {
+      disposeCheckpoint(shipped);
+      disposeCheckpoint(state);
+    }
   });
 
   it('the committed resume states of the shipped runs pass, and load into trainers at their iteration', async () => {

@@ -11,7 +11,7 @@
  *   diversity        mean pairwise distance of the samples' judge features, over the same
  *                    figure for the uploads: 1 is as varied as the uploads, 0 is one image.
  *
- * Targets of the fine-tune recipe (TRAINING.md): frechetDistance at most half of the base
+ * Targets of the fine-tune recipe (training/FEWSHOT.md): frechetDistance at most half of the base
  * model's, nearCopyShare below 0.5, diversity at least 0.5.
  */
 import { meanPairwiseDistance } from './diversity';

@@ -64,7 +64,7 @@ const USAGE = `usage: npm run train -- --model ddgan --data mnist|emoji|icons --
   ${BACKEND_USAGE}
 fine-tune a model as the tab does (its defaults: ${describeDefaults()}):
   npm run train -- --model ddgan --init CHECKPOINT_DIR --data ${Object.keys(DATASETS).join('|')}|FOLDER --out DIR
-  [--recipe ${RECIPE_CHOICES}] [--iters N] [--batch B (1–${TRAINING_LIMITS.batch[1]})] [--lr-g X] [--lr-d X] [--r1 GAMMA] [--ema X] [--augment color,translation,cutout|none] [--seed S] [--state STATE_DIR] [--save-every N] [--minutes M] [--name NAME]`;
+  [--recipe ${RECIPE_CHOICES}] [--iters N] [--batch B (1–${TRAINING_LIMITS.batch[1]})] [--lr-g X] [--lr-d X] [--r1 GAMMA] [--ema X] [--augment color,translation,cutout|none] [--init-d base|fresh] [--seed S] [--state STATE_DIR] [--save-every N] [--minutes M] [--name NAME]`;
 
 /** A check of a flag that ends the CLI with its one-line message (exit 2). */
 async function orUsage<T>(check: () => T | Promise<T>): Promise<T> {
@@ -109,6 +109,9 @@ export const DDGAN_TRAINING: TrainSpec<typeof TRAIN_DDGAN_FLAGS, TrainStepStats,
   resume: { defaultDir: (out) => `${out}.state`, check: checkImageGanResumeMeta },
 
   async plan({ args, f, name, resume }) {
+    if (f['init-d'] !== undefined && (f.init === undefined || resume)) {
+      usageExit(`--init-d ${f['init-d']}: it says where a fine-tune's discriminator starts, so it goes with --init (and not with --resume)`);
+    }
     const dataFlag = await orUsage(() => dataSourceFlag(f.data));
     let finetune: Finetune | undefined;
     let source: TrainDataSource;
@@ -191,7 +194,7 @@ export const DDGAN_TRAINING: TrainSpec<typeof TRAIN_DDGAN_FLAGS, TrainStepStats,
           // the loaded copy is freed once the trainer holds its own.
           const ck = await loadCheckpointDir(finetune.dir);
           try {
-            const built = buildTrainer({ kind: 'finetune' }, ck.networks[finetune.generator.key] as Network<GeneratorConfig>, data, finetune.settings, ck.networks.discriminator ?? null);
+            const built = buildTrainer({ kind: 'finetune' }, ck.networks[finetune.generator.key] as Network<GeneratorConfig>, data, finetune.settings, f['init-d'] === 'fresh' ? null : (ck.networks.discriminator ?? null));
             console.log(built.note);
             console.log(`fine-tuning ${finetune.meta.name} (${finetune.dir}) with the tab's settings: ${JSON.stringify(finetune.settings)}`);
             return session(built.trainer);
