@@ -3,7 +3,7 @@
  * iterations, previews, checkpoints and autosave notices) and its controls (pause, resume,
  * step, stop, rollback, save), answered on arrival.
  */
-import type { ImageGanRecipe } from '../../core/training/imageGan';
+import { TRAINING_RECIPE_IDS, isTrainingRecipeId, type TrainingRecipeId } from '../../shared/recipes';
 import { EMOJI_SETS, type EmojiSet } from '../../shared/datasets';
 import type { IterationStats, TrainingData, TrainingState } from '../../shared/training';
 import type { EngineMemory } from './backend';
@@ -14,7 +14,8 @@ export type { IterationStats, TrainingData, TrainingState };
 
 /**
  * Where a run starts. 'finetune': G and its EMA copy from the loaded model's (EMA) generator,
- * a fresh discriminator (shipped models carry no discriminator or optimiser state).
+ * D from the model's own discriminator when it ships one that fits, else fresh (no shipped
+ * model carries optimiser state).
  * 'scratch': fresh G and D with the loaded model's architecture. 'resume': a resume
  * checkpoint (autosave) with G, D, EMA G, both optimisers and the iteration.
  */
@@ -23,22 +24,12 @@ export type TrainingInit =
   | { readonly kind: 'scratch' }
   | { readonly kind: 'resume'; readonly modelJson: unknown; readonly weights: ArrayBuffer };
 
-/**
- * The training recipes of the Train panel (src/core/training/imageGan.ts). Both train the
- * DD-GAN generator; they differ in the discriminator: 'ddgan' judges denoising pairs
- * (x_{k−1}, x_k, k), 'diffusion-gan' judges diffused images (y, t) made from the whole
- * sampling chain, with an adaptive number of diffusion steps T_dg.
- */
-export const TRAINING_RECIPES = ['ddgan', 'diffusion-gan'] as const satisfies readonly ImageGanRecipe[];
-export type TrainingRecipe = (typeof TRAINING_RECIPES)[number];
-
-export function isTrainingRecipe(v: unknown): v is TrainingRecipe {
-  return (TRAINING_RECIPES as readonly unknown[]).includes(v);
-}
+/** The training recipes (src/shared/recipes.ts: ids, labels, what each discriminator judges). */
+export { TRAINING_RECIPE_IDS as TRAINING_RECIPES, isTrainingRecipeId as isTrainingRecipe, type TrainingRecipeId as TrainingRecipe };
 
 export interface TrainingSettings {
   /** A fresh run's recipe ('ddgan' when absent: sessions saved before the choice). A resumed run keeps its saved one. */
-  readonly recipe?: TrainingRecipe;
+  readonly recipe?: TrainingRecipeId;
   readonly iterations: number;
   readonly batch: number;
   readonly lrG: number;
@@ -93,7 +84,7 @@ export type TrainingProgress =
       readonly iteration: number;
       readonly init: TrainingInit['kind'];
       /** The recipe being trained (a resumed run's is the saved one). */
-      readonly recipe: TrainingRecipe;
+      readonly recipe: TrainingRecipeId;
       readonly images: number;
       readonly generatorParams: number;
       readonly discriminatorParams: number;
